@@ -1,0 +1,3 @@
+using EtcdServerless.Cli;
+
+return await CliApplication.RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,130 @@
+namespace EtcdServerless.Core.Configuration;
+
+/// <summary>
+/// The whole configuration (ARCHITECTURE §6): one JSON file, every key overridable by environment variables
+/// with <c>__</c>, the same keys the Function App reads from app settings. Property names are the contract.
+/// </summary>
+public sealed class EtcdBackupOptions
+{
+    /// <summary>Where artifacts and manifests go. Empty = the embedded local WORM directory store.</summary>
+    public StoreOptions Store { get; set; } = new();
+
+    /// <summary>Where key-encryption keys live. Empty = the embedded local key directory.</summary>
+    public KeysOptions Keys { get; set; } = new();
+
+    /// <summary>Clusters by name.</summary>
+    public Dictionary<string, ClusterOptions> Clusters { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>HTTP API settings of <c>serve</c>.</summary>
+    public ApiOptions Api { get; set; } = new();
+}
+
+/// <summary>Backup store settings.</summary>
+public sealed class StoreOptions
+{
+    /// <summary><c>file:///dir</c>, <c>https://acct.blob.core.windows.net/container</c> or an Azurite URL.</summary>
+    public string? Uri { get; set; }
+
+    /// <summary>Days each artifact stays immutable after it is written.</summary>
+    public int ImmutabilityDays { get; set; } = 7;
+
+    /// <summary>Fail a backup when the store cannot enforce immutability (instead of warning).</summary>
+    public bool RequireImmutability { get; set; }
+
+    /// <summary>Shared Key account key for Azurite/dev (never for production; prefer managed identity).</summary>
+    public string? AccountKey { get; set; }
+
+    /// <summary>A SAS token, as an alternative credential.</summary>
+    public string? SasToken { get; set; }
+}
+
+/// <summary>Key store settings.</summary>
+public sealed class KeysOptions
+{
+    /// <summary><c>file:///dir</c> or <c>https://vault.vault.azure.net/secrets/name</c>.</summary>
+    public string? Uri { get; set; }
+}
+
+/// <summary>One etcd cluster to back up.</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>Client URLs of (some of) the members; the rest are discovered with MemberList.</summary>
+    public List<string> Endpoints { get; set; } = [];
+
+    /// <summary>TLS material for the etcd client port.</summary>
+    public TlsOptions Tls { get; set; } = new();
+
+    /// <summary>etcd username/password authentication.</summary>
+    public EtcdAuthOptions Auth { get; set; } = new();
+
+    /// <summary>NCRONTAB (six fields, with seconds) schedule of automatic backups; empty = on demand only.</summary>
+    public string? Schedule { get; set; }
+
+    /// <summary>Which backups to keep.</summary>
+    public RetentionOptions Retention { get; set; } = new();
+
+    /// <summary>Members with their agents, for restore.</summary>
+    public List<MemberOptions> Members { get; set; } = [];
+}
+
+/// <summary>TLS material, by file (or, on Azure, by Key Vault secret URI).</summary>
+public sealed class TlsOptions
+{
+    /// <summary>CA bundle that signed the etcd server certificates.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>Client certificate (PEM) for mutual TLS.</summary>
+    public string? CertFile { get; set; }
+
+    /// <summary>Client private key (PEM) for mutual TLS.</summary>
+    public string? KeyFile { get; set; }
+}
+
+/// <summary>etcd user credentials. The password is read from a file or secret, never from the command line history.</summary>
+public sealed class EtcdAuthOptions
+{
+    /// <summary>etcd user name.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>etcd password (prefer <see cref="PasswordFile"/>).</summary>
+    public string? Password { get; set; }
+
+    /// <summary>A file holding the password.</summary>
+    public string? PasswordFile { get; set; }
+}
+
+/// <summary>Retention policy: keep-last N plus grandfather-father-son tiers.</summary>
+public sealed class RetentionOptions
+{
+    public int KeepLast { get; set; } = 4;
+
+    public int Hourly { get; set; } = 24;
+
+    public int Daily { get; set; } = 7;
+
+    public int Weekly { get; set; } = 4;
+
+    public int Monthly { get; set; } = 6;
+}
+
+/// <summary>One etcd member as a restore target.</summary>
+public sealed class MemberOptions
+{
+    public string Name { get; set; } = "";
+
+    public string PeerUrl { get; set; } = "";
+
+    public string ClientUrl { get; set; } = "";
+
+    public string AgentUrl { get; set; } = "";
+}
+
+/// <summary>HTTP API settings (<c>serve</c>).</summary>
+public sealed class ApiOptions
+{
+    /// <summary>URLs to listen on, e.g. <c>http://127.0.0.1:8080</c>.</summary>
+    public string Urls { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>The API key callers must send in <c>x-api-key</c> (or <c>x-functions-key</c>).</summary>
+    public string? ApiKey { get; set; }
+}
