@@ -2,11 +2,16 @@ using System.CommandLine;
 
 namespace EtcdServerless.Cli.Commands;
 
-/// <summary>The top-level verbs. One line per area keeps merge conflicts between areas out of this file.</summary>
+/// <summary>The top-level verbs, each built in its own file.</summary>
 internal static class CommandCatalog
 {
     public static IEnumerable<Command> Create(CliConsole console)
     {
         yield return SnapshotCommands.Create(console);
+        yield return BackupCommands.Create(console);
+        yield return RestoreCommands.Create(console);
+        yield return ServeCommand.Create(console);
+        yield return KeysCommands.Create(console);
+        yield return DemoCommand.Create(console);
     }
 }

@@ -8,7 +8,8 @@ internal static class SnapshotCommands
     public static Command Create(CliConsole console)
     {
         var snapshot = new Command("snapshot", "Save and inspect etcd snapshots (etcdctl-compatible files).");
-        _ = console;
+        snapshot.Subcommands.Add(SnapshotSaveCommand.Create(console));
+        snapshot.Subcommands.Add(SnapshotStatusCommand.Create(console));
         return snapshot;
     }
 }
