@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Configuration;
+
+namespace EtcdServerless.Core.Configuration;
+
+/// <summary>Binds, completes and validates <see cref="EtcdBackupOptions"/> from any configuration source.</summary>
+/// <remarks>
+/// The CLI builds the configuration from one JSON file plus environment variables; the Function App passes its
+/// app settings. Both end here, so both hosts read the same keys and fail the same way.
+/// </remarks>
+public static class EtcdBackupConfiguration
+{
+    /// <summary>
+    /// Binds <paramref name="configuration"/>, resolves relative file paths against <paramref name="baseDirectory"/>
+    /// (the config file's folder), fills the embedded store/key defaults and validates.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The configuration is not usable; the message lists every error by key.</exception>
+    public static EtcdBackupOptions Load(IConfiguration configuration, string? baseDirectory = null, string? source = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = new EtcdBackupOptions();
+        configuration.Bind(options);
+        Complete(options, baseDirectory);
+        ThrowIfInvalid(options, source);
+        return options;
+    }
+
+    /// <summary>Resolves relative TLS/password paths and fills in the embedded defaults for empty store/key URIs.</summary>
+    public static void Complete(EtcdBackupOptions options, string? baseDirectory = null, Func<string, string?>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Store ??= new();
+        options.Keys ??= new();
+        options.Api ??= new();
+        options.Clusters ??= new(StringComparer.Ordinal);
+        baseDirectory ??= Environment.CurrentDirectory;
+        if (string.IsNullOrWhiteSpace(options.Store.Uri))
+        {
+            options.Store.Uri = new Uri(DefaultLocations.StoreDirectory(environment)).AbsoluteUri;
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Keys.Uri))
+        {
+            options.Keys.Uri = new Uri(DefaultLocations.KeysDirectory(environment)).AbsoluteUri;
+        }
+
+        foreach (var cluster in options.Clusters.Values)
+        {
+            if (cluster is null)
+            {
+                continue;
+            }
+
+            cluster.Tls ??= new();
+            cluster.Auth ??= new();
+            cluster.Retention ??= new();
+            cluster.Members ??= [];
+            cluster.Endpoints ??= [];
+            cluster.Tls.CaFile = Resolve(cluster.Tls.CaFile, baseDirectory);
+            cluster.Tls.CertFile = Resolve(cluster.Tls.CertFile, baseDirectory);
+            cluster.Tls.KeyFile = Resolve(cluster.Tls.KeyFile, baseDirectory);
+            cluster.Auth.PasswordFile = Resolve(cluster.Auth.PasswordFile, baseDirectory);
+        }
+    }
+
+    /// <summary>Throws one exception listing every error (each naming its key) when the options are not usable.</summary>
+    /// <exception cref="InvalidOperationException">At least one error was found.</exception>
+    public static void ThrowIfInvalid(EtcdBackupOptions options, string? source = null)
+    {
+        var errors = EtcdBackupOptionsValidator.Validate(options);
+        if (errors.Count > 0)
+        {
+            var where = source is null ? "" : $" ({source})";
+            throw new InvalidOperationException($"invalid configuration{where}: {string.Join("; ", errors)}");
+        }
+    }
+
+    /// <summary>Returns the named cluster or throws <see cref="KeyNotFoundException"/> naming the known ones.</summary>
+    public static ClusterOptions GetCluster(this EtcdBackupOptions options, string cluster)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Clusters.TryGetValue(cluster, out var settings))
+        {
+            return settings;
+        }
+
+        var known = options.Clusters.Count == 0 ? "none configured" : string.Join(", ", options.Clusters.Keys.Order(StringComparer.Ordinal));
+        throw new KeyNotFoundException($"unknown cluster '{cluster}' (known: {known})");
+    }
+
+    private static string? Resolve(string? path, string baseDirectory) =>
+        string.IsNullOrWhiteSpace(path) ? path : Path.GetFullPath(path, baseDirectory);
+}
