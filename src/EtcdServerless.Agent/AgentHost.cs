@@ -1,0 +1,161 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using EtcdServerless.Agent.Configuration;
+using EtcdServerless.Agent.Control;
+using EtcdServerless.Agent.Http;
+using EtcdServerless.Agent.Restores;
+using EtcdServerless.Agent.Security;
+using EtcdServerless.Core.Members;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EtcdServerless.Agent;
+
+/// <summary>Builds the agent's web host: Kestrel with mandatory mutual TLS, the member control of the configured mode, the API.</summary>
+internal static class AgentHost
+{
+    /// <summary>Builds the host from validated options (started with <c>StartAsync</c>/<c>RunAsync</c> by the caller).</summary>
+    public static WebApplication Build(AgentOptions options, string[]? args = null, Action<ILoggingBuilder>? logging = null)
+    {
+        Validate(options);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
+        if (logging is not null)
+        {
+            builder.Logging.ClearProviders();
+            logging(builder.Logging);
+        }
+
+        var validator = new ClientCertificateValidator(options.Tls);
+        var serverCertificate = X509Certificate2.CreateFromPemFile(options.Tls.CertFile, options.Tls.KeyFile);
+        var listen = new Uri(options.ListenUrl);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = 1 << 20;
+            void Https(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listenOptions) => listenOptions.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = serverCertificate,
+                ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                CheckCertificateRevocation = false,
+                ClientCertificateValidation = (certificate, _, _) =>
+                {
+                    var reason = validator.Check(certificate);
+                    if (reason is not null)
+                    {
+                        var logger = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("EtcdServerless.Agent.Tls");
+                        Log.ClientRefused(logger, certificate.Subject, ClientCertificateValidator.Sha256Thumbprint(certificate), reason);
+                    }
+
+                    return reason is null;
+                },
+            });
+            if (listen.Host is "localhost")
+            {
+                kestrel.ListenLocalhost(listen.Port, Https);
+            }
+            else if (listen.Host is "*" or "+" or "0.0.0.0")
+            {
+                kestrel.ListenAnyIP(listen.Port, Https);
+            }
+            else
+            {
+                kestrel.Listen(IPAddress.Parse(listen.Host.Trim('[', ']')), listen.Port, Https);
+            }
+        });
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(validator);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<EtcdTools>();
+        builder.Services.AddSingleton<RestoreService>();
+        builder.Services.AddSingleton(sp => CreateControl(options, sp.GetService<ILoggerFactory>()));
+        builder.Services.AddProblemDetails();
+
+        var app = builder.Build();
+        AgentEndpoints.Map(app);
+        app.Lifetime.ApplicationStarted.Register(() =>
+            Log.Listening(app.Logger, options.MemberName, options.ListenUrl, options.ControlMode.ToString()));
+        return app;
+    }
+
+    /// <summary>Starts the host and, in supervised mode with <c>StartOnLaunch</c>, the etcd member.</summary>
+    public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var options = app.Services.GetRequiredService<AgentOptions>();
+        if (options.ControlMode == MemberControlMode.Supervised && options.Supervised.StartOnLaunch)
+        {
+            await app.Services.GetRequiredService<IMemberControl>().StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static IMemberControl CreateControl(AgentOptions options, ILoggerFactory? loggers)
+    {
+        var timeout = TimeSpan.FromSeconds(options.CommandTimeoutSeconds);
+        return options.ControlMode switch
+        {
+            MemberControlMode.Supervised => new SupervisedMemberControl(new EtcdProcess(
+                new EtcdMemberConfig
+                {
+                    Name = options.MemberName,
+                    DataDir = options.DataDir,
+                    ClientUrl = options.Supervised.ClientUrl,
+                    PeerUrl = options.Supervised.PeerUrl,
+                    InitialCluster = options.Supervised.InitialCluster,
+                    InitialClusterToken = options.Supervised.InitialClusterToken,
+                    InitialClusterState = options.Supervised.InitialClusterState,
+                    CertFile = options.Supervised.CertFile,
+                    KeyFile = options.Supervised.KeyFile,
+                    TrustedCaFile = options.Supervised.TrustedCaFile,
+                    ClientCertAuth = options.Supervised.ClientCertAuth,
+                    ExtraArguments = options.Supervised.ExtraArguments,
+                    LogFile = options.Supervised.LogFile,
+                },
+                options.EtcdPath,
+                loggers?.CreateLogger<EtcdProcess>() ?? NullLogger<EtcdProcess>.Instance)
+            {
+                StopGrace = TimeSpan.FromSeconds(options.Supervised.StopGraceSeconds),
+            }),
+            MemberControlMode.Systemd => new SystemdMemberControl(options.Systemd, timeout),
+            MemberControlMode.StaticPod => new StaticPodMemberControl(options.StaticPod),
+            MemberControlMode.Custom => new CustomMemberControl(options.Custom, timeout),
+            _ => throw new InvalidOperationException($"Unknown Agent:ControlMode {options.ControlMode}."),
+        };
+    }
+
+    private static void Validate(AgentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Require(options.MemberName, "Agent:MemberName");
+        Require(options.DataDir, "Agent:DataDir");
+        Require(options.Tls.CertFile, "Agent:Tls:CertFile");
+        Require(options.Tls.KeyFile, "Agent:Tls:KeyFile");
+        if (!Uri.TryCreate(options.ListenUrl, UriKind.Absolute, out var listen) || listen.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new ArgumentException($"Agent:ListenUrl must be an https:// URL, got '{options.ListenUrl}'.");
+        }
+
+        switch (options.ControlMode)
+        {
+            case MemberControlMode.Supervised:
+                Require(options.Supervised.ClientUrl, "Agent:Supervised:ClientUrl");
+                Require(options.Supervised.PeerUrl, "Agent:Supervised:PeerUrl");
+                break;
+            case MemberControlMode.Custom:
+                Require(options.Custom.StopCommand, "Agent:Custom:StopCommand");
+                Require(options.Custom.StartCommand, "Agent:Custom:StartCommand");
+                Require(options.Custom.StatusCommand, "Agent:Custom:StatusCommand");
+                break;
+            default:
+                break;
+        }
+    }
+
+    private static void Require(string? value, string name)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new ArgumentException($"{name} is required.");
+        }
+    }
+}

@@ -1,0 +1,17 @@
+using EtcdServerless.Core.Members;
+
+namespace EtcdServerless.Agent.Control;
+
+/// <summary>The agent runs etcd itself as a child process.</summary>
+internal sealed class SupervisedMemberControl(EtcdProcess process) : IMemberControl
+{
+    public string Mode => "supervised";
+
+    public EtcdProcess Process { get; } = process;
+
+    public Task<bool> IsRunningAsync(CancellationToken cancellationToken = default) => Task.FromResult(Process.IsRunning);
+
+    public Task StopAsync(CancellationToken cancellationToken = default) => Process.StopAsync(cancellationToken);
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => Process.StartAsync(cancellationToken);
+}

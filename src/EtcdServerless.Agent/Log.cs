@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace EtcdServerless.Agent;
+
+/// <summary>Log messages of the agent (event ids 5200-5299).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 5200, Level = LogLevel.Information, Message = "Restore {RestoreId}: step {Step} {Outcome} in {DurationMs} ms")]
+    public static partial void StepFinished(ILogger logger, string restoreId, string step, string outcome, double durationMs);
+
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "Refused client certificate {Subject} ({Thumbprint}): {Reason}")]
+    public static partial void ClientRefused(ILogger logger, string subject, string thumbprint, string reason);
+
+    [LoggerMessage(EventId = 5202, Level = LogLevel.Information, Message = "Running hook: {Command}")]
+    public static partial void RunningHook(ILogger logger, string command);
+
+    [LoggerMessage(EventId = 5203, Level = LogLevel.Information, Message = "Agent for member {Member} listening on {Url} ({Mode} mode)")]
+    public static partial void Listening(ILogger logger, string member, string url, string mode);
+
+    [LoggerMessage(EventId = 5204, Level = LogLevel.Information, Message = "Restore {RestoreId}: moved {From} to {To}")]
+    public static partial void Moved(ILogger logger, string restoreId, string from, string to);
+}

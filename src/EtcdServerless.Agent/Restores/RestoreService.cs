@@ -1,0 +1,498 @@
+using System.Globalization;
+using EtcdServerless.Agent.Configuration;
+using EtcdServerless.Agent.Control;
+using EtcdServerless.Core.Members;
+using EtcdServerless.Core.Restore;
+using Microsoft.Extensions.Logging;
+
+namespace EtcdServerless.Agent.Restores;
+
+/// <summary>
+/// The member's part of a restore. Every operation is idempotent per restore id: its state lives in a JSON file
+/// next to the data dir, and a repeated call returns the recorded outcome instead of doing the work twice. The old
+/// data dir is only ever moved aside, never deleted. One operation runs at a time.
+/// </summary>
+internal sealed class RestoreService(
+    AgentOptions options,
+    IMemberControl control,
+    EtcdTools tools,
+    TimeProvider time,
+    ILogger<RestoreService> logger) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly RestoreStateStore _store = new(options.DataDir);
+    private readonly TimeSpan _timeout = TimeSpan.FromSeconds(options.CommandTimeoutSeconds);
+
+    /// <summary>Tools, versions, space and member state, for a snapshot of <paramref name="snapshotSize"/> bytes.</summary>
+    public async Task<AgentPreflight> PreflightAsync(long snapshotSize, CancellationToken cancellationToken = default)
+    {
+        var info = await tools.GetAsync(cancellationToken).ConfigureAwait(false);
+        var free = FreeBytes(_store.DataDir);
+        var problems = new List<string>();
+        if (info.RestoreTool is null)
+        {
+            problems.Add($"no restore tool: neither '{options.EtcdutlPath}' nor '{options.EtcdctlPath}' was found");
+        }
+
+        if (info.Etcd is null && control is SupervisedMemberControl)
+        {
+            problems.Add($"etcd binary '{options.EtcdPath}' was not found");
+        }
+
+        var enough = free >= 2 * Math.Max(0, snapshotSize);
+        if (!enough)
+        {
+            problems.Add($"not enough free space near {_store.DataDir}: {free} bytes free, {2 * snapshotSize} needed (2x the snapshot)");
+        }
+
+        return new AgentPreflight
+        {
+            MemberName = options.MemberName,
+            ControlMode = control.Mode,
+            EtcdVersion = info.EtcdVersion,
+            EtcdPresent = info.Etcd is not null,
+            EtcdctlPresent = info.Etcdctl is not null,
+            EtcdutlPresent = info.Etcdutl is not null,
+            RestoreTool = info.RestoreTool is null ? null : Path.GetFileName(info.RestoreTool),
+            SupportsBumpRevision = info.SupportsBumpRevision,
+            DataDir = _store.DataDir,
+            DataDirExists = Directory.Exists(_store.DataDir),
+            FreeBytes = free,
+            SnapshotSize = snapshotSize,
+            EnoughSpace = enough,
+            MemberRunning = await control.IsRunningAsync(cancellationToken).ConfigureAwait(false),
+            Problems = problems,
+        };
+    }
+
+    /// <summary>The recorded state of a restore; 404 when the agent never saw it.</summary>
+    public async Task<AgentRestoreStatus> GetAsync(string restoreId, CancellationToken cancellationToken = default)
+    {
+        var status = await _store.LoadAsync(restoreId, cancellationToken).ConfigureAwait(false)
+            ?? throw AgentRequestException.NotFound($"restore {restoreId} is unknown to this agent");
+        return status with { MemberRunning = await control.IsRunningAsync(cancellationToken).ConfigureAwait(false) };
+    }
+
+    /// <summary>Stops the member (pre-stop hooks first, on the first call only).</summary>
+    public Task<AgentRestoreStatus> StopAsync(string restoreId, CancellationToken cancellationToken = default) =>
+        WithLockAsync(restoreId, create: true, async status =>
+        {
+            EnsureNotRolledBack(status);
+            return await RunStepAsync(status, "stop", async () =>
+            {
+                if (status.State == AgentRestoreState.Created)
+                {
+                    await RunHooksAsync(options.PreStopHooks, cancellationToken).ConfigureAwait(false);
+                }
+
+                var wasRunning = await control.IsRunningAsync(cancellationToken).ConfigureAwait(false);
+                await control.StopAsync(cancellationToken).ConfigureAwait(false);
+                var next = status.State < AgentRestoreState.Stopped ? AgentRestoreState.Stopped : status.State;
+                return (status with { State = next }, wasRunning ? $"stopped ({control.Mode})" : "already stopped");
+            }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Receives the snapshot into a staging file and checks it: SHA-256 of the body against the expected value(s) and
+    /// etcd's own trailer. A mismatch deletes the staged file (400); a different snapshot after the restore ran is 409.
+    /// </summary>
+    public Task<AgentRestoreStatus> ReceiveSnapshotAsync(string restoreId, Stream body, string? expectedSha256, string? expectedDbSha256, CancellationToken cancellationToken = default)
+    {
+        expectedSha256 = NormalizeHex(expectedSha256, AgentProtocol.SnapshotSha256Header);
+        expectedDbSha256 = NormalizeHex(expectedDbSha256, AgentProtocol.SnapshotDbSha256Header);
+        if (expectedSha256 is null && expectedDbSha256 is null)
+        {
+            throw AgentRequestException.BadRequest($"the {AgentProtocol.SnapshotSha256Header} header (SHA-256 of the snapshot, hex) is required");
+        }
+
+        return WithLockAsync(restoreId, create: false, async status =>
+        {
+            EnsureNotRolledBack(status);
+            if (status.SnapshotSha256 is not null && status.State >= AgentRestoreState.SnapshotReceived
+                && (expectedSha256 is null || expectedSha256 == status.SnapshotSha256))
+            {
+                return status;
+            }
+
+            if (status.State >= AgentRestoreState.Restored || status.Swapped)
+            {
+                throw AgentRequestException.Conflict($"restore {restoreId} already restored snapshot {status.SnapshotSha256}; a different snapshot needs a new restore id");
+            }
+
+            await EnsureStoppedAsync(cancellationToken).ConfigureAwait(false);
+            return await RunStepAsync(status, "upload", async () =>
+            {
+                var staging = _store.StagingPath(restoreId);
+                SnapshotReceiver.Received received;
+                try
+                {
+                    received = await SnapshotReceiver.ReceiveAsync(body, staging, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    File.Delete(staging);
+                    throw;
+                }
+
+                string? problem = null;
+                if (expectedSha256 is not null && received.Sha256 != expectedSha256)
+                {
+                    problem = $"snapshot SHA-256 mismatch: expected {expectedSha256}, received {received.Sha256} ({received.Size} bytes)";
+                }
+                else if (expectedDbSha256 is not null && received.DbSha256 != expectedDbSha256)
+                {
+                    problem = $"snapshot database SHA-256 mismatch: expected {expectedDbSha256}, received {received.DbSha256}";
+                }
+                else if (!received.TrailerValid)
+                {
+                    problem = $"the upload is not an intact etcd snapshot: its last 32 bytes are not the SHA-256 of the rest ({received.Size} bytes)";
+                }
+
+                if (problem is not null)
+                {
+                    File.Delete(staging);
+                    throw AgentRequestException.BadRequest(problem);
+                }
+
+                return (status with { State = AgentRestoreState.SnapshotReceived, SnapshotSha256 = received.Sha256, SnapshotSize = received.Size },
+                    $"{received.Size} bytes, sha256 {received.Sha256}");
+            }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Restores the staged snapshot into <c>&lt;dataDir&gt;.restore-&lt;id&gt;</c> with etcd's own tool, moves the old data dir
+    /// to <c>&lt;dataDir&gt;.before-&lt;id&gt;</c> and swaps the new one in.
+    /// </summary>
+    public Task<AgentRestoreStatus> RestoreAsync(string restoreId, MemberRestoreRequest request, CancellationToken cancellationToken = default)
+    {
+        Validate(request);
+        return WithLockAsync(restoreId, create: false, async status =>
+        {
+            EnsureNotRolledBack(status);
+            if (status.State >= AgentRestoreState.Restored)
+            {
+                return status.Request == request
+                    ? status
+                    : throw AgentRequestException.Conflict($"restore {restoreId} already ran with different settings");
+            }
+
+            if (status.State < AgentRestoreState.SnapshotReceived || !File.Exists(_store.StagingPath(restoreId)))
+            {
+                throw AgentRequestException.Conflict($"restore {restoreId} has no snapshot yet: upload it first");
+            }
+
+            var info = await tools.GetAsync(cancellationToken).ConfigureAwait(false);
+            if (request.BumpRevision is > 0 && !info.SupportsBumpRevision)
+            {
+                throw AgentRequestException.BadRequest($"{Path.GetFileName(info.RestoreTool ?? "etcdctl")} here has no --bump-revision (etcdctl 3.4.27+ / etcdutl 3.5.10+ do); restore without bumpRevision");
+            }
+
+            await EnsureStoppedAsync(cancellationToken).ConfigureAwait(false);
+            return await RunStepAsync(status, "restore", async () =>
+            {
+                var command = await RunRestoreToolAsync(restoreId, request, info, cancellationToken).ConfigureAwait(false);
+                status = status with { Request = request, Command = command };
+                status = await SwapAsync(restoreId, status, cancellationToken).ConfigureAwait(false);
+                File.Delete(_store.StagingPath(restoreId));
+                if (options.Faults.FailRestoreAfterSwap)
+                {
+                    await _store.SaveAsync(status, cancellationToken).ConfigureAwait(false);
+                    throw new IOException("injected fault: the restore step failed after the swap (Agent:Faults:FailRestoreAfterSwap)");
+                }
+
+                return (status with { State = AgentRestoreState.Restored }, command);
+            }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    /// <summary>Starts the member (post-start hooks after). No-op when it runs.</summary>
+    public Task<AgentRestoreStatus> StartAsync(string restoreId, CancellationToken cancellationToken = default) =>
+        WithLockAsync(restoreId, create: false, async status =>
+        {
+            if (status.State == AgentRestoreState.Started && await control.IsRunningAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return status;
+            }
+
+            return await RunStepAsync(status, "start", async () =>
+            {
+                await control.StartAsync(cancellationToken).ConfigureAwait(false);
+                await RunHooksAsync(options.PostStartHooks, cancellationToken).ConfigureAwait(false);
+                var next = status.State == AgentRestoreState.Restored ? AgentRestoreState.Started : status.State;
+                return (status with { State = next }, $"started ({control.Mode})");
+            }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Undoes the restore on this member: stop, move the restored data dir to <c>.rolledback-&lt;id&gt;</c>, put the original
+    /// back, remove staging leftovers, start the member again when it has a data dir.
+    /// </summary>
+    public Task<AgentRestoreStatus> RollbackAsync(string restoreId, CancellationToken cancellationToken = default) =>
+        WithLockAsync(restoreId, create: false, async status =>
+        {
+            if (status.State == AgentRestoreState.RolledBack)
+            {
+                if (Directory.Exists(_store.DataDir))
+                {
+                    await control.StartAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return status;
+            }
+
+            return await RunStepAsync(status, "rollback", async () =>
+            {
+                await control.StopAsync(cancellationToken).ConfigureAwait(false);
+                var notes = new List<string>();
+                if (status.Swapped)
+                {
+                    if (Directory.Exists(_store.DataDir))
+                    {
+                        Move(restoreId, _store.DataDir, _store.RolledBackDir(restoreId));
+                        notes.Add($"restored data dir kept at {_store.RolledBackDir(restoreId)}");
+                    }
+
+                    if (Directory.Exists(_store.BeforeDir(restoreId)))
+                    {
+                        Move(restoreId, _store.BeforeDir(restoreId), _store.DataDir);
+                        notes.Add("original data dir back in place");
+                    }
+
+                    status = status with { Swapped = false };
+                    await _store.SaveAsync(status, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (Directory.Exists(_store.RestoreDir(restoreId)))
+                {
+                    Directory.Delete(_store.RestoreDir(restoreId), recursive: true);
+                }
+
+                File.Delete(_store.StagingPath(restoreId));
+                if (Directory.Exists(_store.DataDir))
+                {
+                    await control.StartAsync(cancellationToken).ConfigureAwait(false);
+                    await RunHooksAsync(options.PostStartHooks, cancellationToken).ConfigureAwait(false);
+                    notes.Add("member started");
+                }
+                else
+                {
+                    notes.Add("no previous data dir: member left stopped");
+                }
+
+                return (status with { State = AgentRestoreState.RolledBack }, string.Join("; ", notes));
+            }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public void Dispose() => _gate.Dispose();
+
+    private async Task<string> RunRestoreToolAsync(string restoreId, MemberRestoreRequest request, EtcdTools.ToolInfo info, CancellationToken cancellationToken)
+    {
+        var tool = info.RestoreTool ?? throw new InvalidOperationException("no restore tool (etcdutl or etcdctl) is installed");
+        var restoreDir = _store.RestoreDir(restoreId);
+        if (Directory.Exists(restoreDir))
+        {
+            // A previous attempt of this same restore died half-way; the directory is ours and the tool needs it absent.
+            Directory.Delete(restoreDir, recursive: true);
+        }
+
+        var args = new List<string>
+        {
+            "snapshot", "restore", _store.StagingPath(restoreId),
+            "--name", request.Name,
+            "--initial-cluster", request.InitialCluster,
+            "--initial-cluster-token", request.Token,
+            "--initial-advertise-peer-urls", request.InitialAdvertisePeerUrls,
+            "--data-dir", restoreDir,
+        };
+        if (request.BumpRevision is > 0)
+        {
+            args.Add("--bump-revision");
+            args.Add(request.BumpRevision.Value.ToString(CultureInfo.InvariantCulture));
+            if (request.MarkCompacted ?? true)
+            {
+                args.Add("--mark-compacted");
+            }
+        }
+
+        var commandLine = $"{Path.GetFileName(tool)} {string.Join(' ', args)}";
+        var result = await ExternalCommand.RunAsync(tool, args, _timeout, EtcdTools.Environment(), cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException($"'{commandLine}' failed (exit {result.ExitCode}): {result.LastLine()}");
+        }
+
+        return commandLine;
+    }
+
+    private async Task<AgentRestoreStatus> SwapAsync(string restoreId, AgentRestoreStatus status, CancellationToken cancellationToken)
+    {
+        var before = _store.BeforeDir(restoreId);
+        if (Directory.Exists(_store.DataDir))
+        {
+            if (Directory.Exists(before))
+            {
+                throw AgentRequestException.Conflict($"{before} already exists; refusing to overwrite a kept data dir");
+            }
+
+            Move(restoreId, _store.DataDir, before);
+            status = status with { BeforeDir = before };
+        }
+
+        // Persist between the two moves: after a crash here, rollback knows where the original went.
+        status = status with { Swapped = true };
+        await _store.SaveAsync(status, cancellationToken).ConfigureAwait(false);
+        Move(restoreId, _store.RestoreDir(restoreId), _store.DataDir);
+        return status;
+    }
+
+    private void Move(string restoreId, string from, string to)
+    {
+        Directory.Move(from, to);
+        Log.Moved(logger, restoreId, from, to);
+    }
+
+    private async Task EnsureStoppedAsync(CancellationToken cancellationToken)
+    {
+        if (await control.IsRunningAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw AgentRequestException.Conflict($"member {options.MemberName} is running: stop it first");
+        }
+    }
+
+    private async Task RunHooksAsync(IEnumerable<string> hooks, CancellationToken cancellationToken)
+    {
+        foreach (var hook in hooks.Where(h => !string.IsNullOrWhiteSpace(h)))
+        {
+            Log.RunningHook(logger, hook);
+            var result = await ExternalCommand.RunShellAsync(hook, _timeout, cancellationToken).ConfigureAwait(false);
+            if (!result.Succeeded)
+            {
+                throw new InvalidOperationException($"hook '{hook}' failed (exit {result.ExitCode}): {result.LastLine()}");
+            }
+        }
+    }
+
+    private async Task<AgentRestoreStatus> WithLockAsync(string restoreId, bool create, Func<AgentRestoreStatus, Task<AgentRestoreStatus>> body, CancellationToken cancellationToken)
+    {
+        if (!AgentProtocol.IsValidRestoreId(restoreId))
+        {
+            throw AgentRequestException.BadRequest("restoreId must be 1-64 characters of letters, digits, '-', '_' or '.'");
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var status = await _store.LoadAsync(restoreId, cancellationToken).ConfigureAwait(false);
+            if (status is null)
+            {
+                if (!create)
+                {
+                    throw AgentRequestException.Conflict($"restore {restoreId} has not stopped this member yet: call stop first");
+                }
+
+                status = new AgentRestoreStatus
+                {
+                    RestoreId = restoreId,
+                    MemberName = options.MemberName,
+                    State = AgentRestoreState.Created,
+                    DataDir = _store.DataDir,
+                };
+            }
+
+            var result = await body(status).ConfigureAwait(false);
+            return result with { MemberRunning = await control.IsRunningAsync(cancellationToken).ConfigureAwait(false) };
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<AgentRestoreStatus> RunStepAsync(AgentRestoreStatus status, string name, Func<Task<(AgentRestoreStatus Status, string Detail)>> step, CancellationToken cancellationToken)
+    {
+        var started = time.GetUtcNow();
+        try
+        {
+            var (next, detail) = await step().ConfigureAwait(false);
+            var record = new AgentStep { Name = name, Outcome = "succeeded", Started = started, Finished = time.GetUtcNow(), Detail = detail };
+            next = next with { Steps = [.. next.Steps, record], LastError = null };
+            await _store.SaveAsync(next, cancellationToken).ConfigureAwait(false);
+            Log.StepFinished(logger, status.RestoreId, name, record.Outcome, record.DurationMs);
+            return next;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Reload: the step may have persisted progress (e.g. the swap) before failing.
+            var current = await _store.LoadAsync(status.RestoreId, CancellationToken.None).ConfigureAwait(false) ?? status;
+            var record = new AgentStep { Name = name, Outcome = "failed", Started = started, Finished = time.GetUtcNow(), Detail = ex.Message };
+            await _store.SaveAsync(current with { Steps = [.. current.Steps, record], LastError = ex.Message }, CancellationToken.None).ConfigureAwait(false);
+            Log.StepFinished(logger, status.RestoreId, name, record.Outcome, record.DurationMs);
+            throw;
+        }
+    }
+
+    private static void EnsureNotRolledBack(AgentRestoreStatus status)
+    {
+        if (status.State == AgentRestoreState.RolledBack)
+        {
+            throw AgentRequestException.Conflict($"restore {status.RestoreId} was rolled back; start a new restore with a new id");
+        }
+    }
+
+    private static void Validate(MemberRestoreRequest request)
+    {
+        if (string.IsNullOrWhiteSpace(request.Name))
+        {
+            throw AgentRequestException.BadRequest("name is required");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Token))
+        {
+            throw AgentRequestException.BadRequest("token is required");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.InitialAdvertisePeerUrls))
+        {
+            throw AgentRequestException.BadRequest("initialAdvertisePeerUrls is required");
+        }
+
+        var entries = (request.InitialCluster ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (!entries.Any(e => e.StartsWith(request.Name + "=", StringComparison.Ordinal)))
+        {
+            throw AgentRequestException.BadRequest($"initialCluster must list the member '{request.Name}' as name=peerUrl");
+        }
+
+        if (request.BumpRevision is < 0)
+        {
+            throw AgentRequestException.BadRequest("bumpRevision must not be negative");
+        }
+    }
+
+    private static string? NormalizeHex(string? value, string header)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        var hex = value.Trim().ToLowerInvariant();
+        if (hex.Length != 64 || !hex.All(char.IsAsciiHexDigit))
+        {
+            throw AgentRequestException.BadRequest($"{header} must be 64 hex characters");
+        }
+
+        return hex;
+    }
+
+    private static long FreeBytes(string dataDir)
+    {
+        var dir = Path.GetFullPath(dataDir);
+        while (!Directory.Exists(dir))
+        {
+            dir = Path.GetDirectoryName(dir) ?? "/";
+        }
+
+        return new DriveInfo(dir).AvailableFreeSpace;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Buffers;
+using System.Security.Cryptography;
+
+namespace EtcdServerless.Agent.Restores;
+
+/// <summary>
+/// Streams an uploaded snapshot to a staging file while hashing it twice in one pass: the whole body, and the body
+/// minus its last 32 bytes (etcd's trailer is SHA-256 of the database bytes). Nothing is held in memory beyond one
+/// buffer and the 32-byte tail.
+/// </summary>
+internal static class SnapshotReceiver
+{
+    private const int TrailerLength = 32;
+
+    /// <summary>Result of a received snapshot.</summary>
+    internal sealed record Received(long Size, string Sha256, string DbSha256, bool TrailerValid);
+
+    public static async Task<Received> ReceiveAsync(Stream body, string stagingPath, CancellationToken cancellationToken = default)
+    {
+        using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var db = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var tail = new byte[TrailerLength];
+        var tailLength = 0;
+        long size = 0;
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
+            if (!OperatingSystem.IsWindows())
+            {
+                // A snapshot is the whole keyspace: readable by the agent's user only.
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            var file = new FileStream(stagingPath, options);
+            await using (file.ConfigureAwait(false))
+            {
+                int read;
+                while ((read = await body.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    whole.AppendData(buffer, 0, read);
+                    HoldBackTail(db, tail, ref tailLength, buffer.AsSpan(0, read));
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    size += read;
+                }
+
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+
+            var dbHash = db.GetHashAndReset();
+            var trailerValid = tailLength == TrailerLength && (size - TrailerLength) % 512 == 0 && dbHash.AsSpan().SequenceEqual(tail);
+            return new Received(size, Convert.ToHexStringLower(whole.GetHashAndReset()), Convert.ToHexStringLower(dbHash), trailerValid);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // Feeds the database hash with everything except the latest 32 bytes, which stay in `tail` until more arrives.
+    private static void HoldBackTail(IncrementalHash db, byte[] tail, ref int tailLength, ReadOnlySpan<byte> chunk)
+    {
+        if (chunk.Length >= TrailerLength)
+        {
+            db.AppendData(tail.AsSpan(0, tailLength));
+            db.AppendData(chunk[..^TrailerLength]);
+            chunk[^TrailerLength..].CopyTo(tail);
+            tailLength = TrailerLength;
+            return;
+        }
+
+        var overflow = tailLength + chunk.Length - TrailerLength;
+        if (overflow > 0)
+        {
+            db.AppendData(tail.AsSpan(0, overflow));
+            tail.AsSpan(overflow, tailLength - overflow).CopyTo(tail);
+            tailLength -= overflow;
+        }
+
+        chunk.CopyTo(tail.AsSpan(tailLength));
+        tailLength += chunk.Length;
+    }
+}
