@@ -1,0 +1,250 @@
+// The Function App on Flex Consumption (FC1, Linux), .NET 10 isolated, running as the user-assigned
+// identity. The deployment package lives in a blob container of the host storage account.
+//
+// App settings are exactly the configuration keys the code reads (EtcdBackupOptions, with `__` for `:`)
+// plus the Functions host settings listed, with a reason each, in
+// tests/EtcdServerless.Infra.Tests/AppSettingsContractTests.cs. That test fails when the two drift apart,
+// so add a setting here when the code gains an option (or put it on the test's documented
+// not-deployed list). Every setting is written as `{ name: '...', value: ... }` on one line: the test reads
+// the names from that shape.
+//
+// Not set, on purpose: FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION, WEBSITE_RUN_FROM_PACKAGE,
+// WEBSITE_CONTENT*, WEBSITE_TIME_ZONE (deprecated or rejected on Flex; the runtime is functionAppConfig).
+
+import { clusterConfig, entraAuthConfig } from '../types.bicep'
+
+@description('Name of the Flex Consumption plan.')
+param planName string
+
+@description('Name of the Function App.')
+param name string
+
+@description('Azure region.')
+param location string
+
+@description('Resource tags.')
+param tags object
+
+@description('Resource ID of the user-assigned managed identity the app runs as.')
+param identityId string
+
+@description('Client ID of the user-assigned managed identity.')
+param identityClientId string
+
+@description('Name of the host storage account (AzureWebJobsStorage, Durable task hub).')
+param hostStorageName string
+
+@description('Blob endpoint of the host storage account, ending with a slash.')
+param hostBlobEndpoint string
+
+@description('Container of the host storage account that holds the deployment package.')
+param deploymentContainerName string
+
+@description('Application Insights connection string.')
+param appInsightsConnectionString string
+
+@description('Store URI: https://<account>.blob.core.windows.net/<container>.')
+param storeUri string
+
+@description('Days each artifact stays immutable; equal to the container default policy.')
+param immutabilityDays int
+
+@description('Keys URI: https://<vault>.vault.azure.net/secrets/<kek secret name>.')
+param keysUri string
+
+@description('Vault URI (ending with a slash) against which bare secret names in cluster TLS/auth settings resolve.')
+param vaultUri string
+
+@description('Clusters to back up.')
+param clusters clusterConfig[]
+
+@description('Durable Functions task hub name (letters and digits), referenced by host.json as %TASKHUB_NAME%.')
+param taskHubName string
+
+@description('Subnet for VNet integration; empty for none.')
+param integrationSubnetId string
+
+@description('Maximum number of instances (40-1000).')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int
+
+@description('Instance memory in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int
+
+@description('Optional Microsoft Entra authentication in front of the HTTP API.')
+param entraAuth entraAuthConfig
+
+// Functions host and platform settings (see the test's HostSettings list for why each one exists).
+var hostSettings = [
+  { name: 'AzureWebJobsStorage__accountName', value: hostStorageName }
+  { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+  { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
+  { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
+  { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
+  { name: 'AZURE_CLIENT_ID', value: identityClientId }
+  { name: 'TASKHUB_NAME', value: taskHubName }
+]
+
+// EtcdBackupOptions: Store and Keys.
+var storeSettings = [
+  { name: 'Store__Uri', value: storeUri }
+  { name: 'Store__ImmutabilityDays', value: string(immutabilityDays) }
+  { name: 'Store__RequireImmutability', value: 'true' }
+  { name: 'Keys__Uri', value: keysUri }
+]
+
+// EtcdBackupOptions: Clusters (dictionary by name; lists indexed 0..n-1). A cluster secret is a bare name
+// in this environment's vault (resolved against vaultUri) or a full secret URI.
+var clusterSettings = flatten(map(clusters, c => concat(
+  [
+    { name: 'Clusters__${c.name}__Schedule', value: c.schedule }
+    { name: 'Clusters__${c.name}__Retention__KeepLast', value: string(c.?retention.?keepLast ?? 4) }
+    { name: 'Clusters__${c.name}__Retention__Hourly', value: string(c.?retention.?hourly ?? 24) }
+    { name: 'Clusters__${c.name}__Retention__Daily', value: string(c.?retention.?daily ?? 7) }
+    { name: 'Clusters__${c.name}__Retention__Weekly', value: string(c.?retention.?weekly ?? 4) }
+    { name: 'Clusters__${c.name}__Retention__Monthly', value: string(c.?retention.?monthly ?? 6) }
+  ],
+  map(range(0, length(c.endpoints)), i => { name: 'Clusters__${c.name}__Endpoints__${i}', value: c.endpoints[i] }),
+  empty(c.?tls.?caSecret ?? '') ? [] : [
+    { name: 'Clusters__${c.name}__Tls__CaFile', value: startsWith((c.?tls.?caSecret ?? ''), 'https://') ? (c.?tls.?caSecret ?? '') : '${vaultUri}secrets/${(c.?tls.?caSecret ?? '')}' }
+  ],
+  empty(c.?tls.?certSecret ?? '') ? [] : [
+    { name: 'Clusters__${c.name}__Tls__CertFile', value: startsWith((c.?tls.?certSecret ?? ''), 'https://') ? (c.?tls.?certSecret ?? '') : '${vaultUri}secrets/${(c.?tls.?certSecret ?? '')}' }
+  ],
+  empty(c.?tls.?keySecret ?? '') ? [] : [
+    { name: 'Clusters__${c.name}__Tls__KeyFile', value: startsWith((c.?tls.?keySecret ?? ''), 'https://') ? (c.?tls.?keySecret ?? '') : '${vaultUri}secrets/${(c.?tls.?keySecret ?? '')}' }
+  ],
+  c.?auth == null ? [] : [
+    { name: 'Clusters__${c.name}__Auth__Username', value: c.?auth.?username ?? '' }
+    { name: 'Clusters__${c.name}__Auth__Password', value: '@Microsoft.KeyVault(SecretUri=${startsWith((c.?auth.?passwordSecret ?? ''), 'https://') ? (c.?auth.?passwordSecret ?? '') : '${vaultUri}secrets/${(c.?auth.?passwordSecret ?? '')}'})' }
+  ],
+  flatten(map(range(0, length(c.?members ?? [])), i => [
+    { name: 'Clusters__${c.name}__Members__${i}__Name', value: (c.?members ?? [])[i].name }
+    { name: 'Clusters__${c.name}__Members__${i}__PeerUrl', value: (c.?members ?? [])[i].peerUrl }
+    { name: 'Clusters__${c.name}__Members__${i}__ClientUrl', value: (c.?members ?? [])[i].clientUrl }
+    { name: 'Clusters__${c.name}__Members__${i}__AgentUrl', value: (c.?members ?? [])[i].agentUrl }
+  ]))
+)))
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientAffinityEnabled: false
+    keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: empty(integrationSubnetId) ? null : integrationSubnetId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      http20Enabled: true
+      appSettings: concat(hostSettings, storeSettings, clusterSettings)
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${hostBlobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+  }
+}
+
+// No publishing profile passwords: deployments authenticate with Entra (az functionapp deployment / OIDC).
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (entraAuth.enabled) {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: entraAuth.?clientId ?? ''
+          openIdIssuer: '${environment().authentication.loginEndpoint}${subscription().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: entraAuth.?allowedAudiences ?? []
+          defaultAuthorizationPolicy: {
+            allowedApplications: entraAuth.?allowedClientApplications ?? []
+          }
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
+}
+
+@description('Name of the Function App.')
+output name string = site.name
+
+@description('Default host name of the Function App.')
+output defaultHostName string = site.properties.defaultHostName
