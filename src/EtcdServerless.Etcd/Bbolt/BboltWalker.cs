@@ -1,0 +1,416 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace EtcdServerless.Etcd.Bbolt;
+
+/// <summary>
+/// One ordered pass over every reachable page of a <see cref="BboltFile"/>, reporting buckets and entries to
+/// a visitor while checking the structure as bbolt's <c>tx.Check()</c> does: page ids and types, element
+/// bounds, no page referenced twice (which also rules out cycles), pages below the high-water mark, and, when
+/// the freelist is stored, that every page is either reachable or free and never both. Memory stays bounded
+/// by tree depth times page span; any defect raises <see cref="InvalidDataException"/> naming the page.
+/// </summary>
+internal sealed class BboltWalker : IDisposable
+{
+    private readonly BboltFile _file;
+    private readonly ulong[] _reachable;
+    private readonly ulong[]? _free;
+    private readonly byte[]?[] _levels = new byte[BboltFormat.MaxDepth + 1][];
+    private readonly CancellationToken _cancellationToken;
+    private Queue<ulong>? _deferred;
+    private int _pagesUntilCancellationCheck;
+
+    private BboltWalker(BboltFile file, CancellationToken cancellationToken)
+    {
+        _file = file;
+        _cancellationToken = cancellationToken;
+        var words = (int)((file.Meta.PageCount + 63) / 64);
+        _reachable = new ulong[words];
+        _free = file.Meta.Freelist == BboltFormat.NoFreelist ? null : new ulong[words];
+    }
+
+    /// <summary>Walks the whole database, feeding <paramref name="visitor"/> in cursor order.</summary>
+    public static void Walk<TVisitor>(BboltFile file, ref TVisitor visitor, CancellationToken cancellationToken = default)
+        where TVisitor : struct, IBboltVisitor
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        using var walker = new BboltWalker(file, cancellationToken);
+        walker.Run(ref visitor);
+    }
+
+    public void Dispose()
+    {
+        for (var i = 0; i < _levels.Length; i++)
+        {
+            if (_levels[i] is { } buffer)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                _levels[i] = null;
+            }
+        }
+    }
+
+    private void Run<TVisitor>(ref TVisitor visitor)
+        where TVisitor : struct, IBboltVisitor
+    {
+        Mark(0, 0);
+        Mark(1, 0);
+        if (_free is not null)
+        {
+            ReadFreelist();
+        }
+
+        WalkTree(_file.Meta.Root, 0, TreeKind.Root, ref visitor);
+
+        var ignore = default(NullVisitor);
+        while (_deferred is { Count: > 0 })
+        {
+            WalkTree(_deferred.Dequeue(), 0, TreeKind.Checked, ref ignore);
+        }
+
+        if (_free is not null)
+        {
+            CheckEveryPageAccountedFor(_free);
+        }
+    }
+
+    private enum TreeKind
+    {
+        /// <summary>The root tree: its entries are buckets, walked as they come.</summary>
+        Root,
+
+        /// <summary>A root-level bucket: entries reported to the visitor.</summary>
+        Reported,
+
+        /// <summary>A nested bucket: checked only.</summary>
+        Checked,
+    }
+
+    private void WalkTree<TVisitor>(ulong pageId, int depth, TreeKind kind, ref TVisitor visitor)
+        where TVisitor : struct, IBboltVisitor
+    {
+        // Root-tree pages stay in a per-depth buffer while the buckets they name are walked. Bucket leaves are
+        // read in place (nothing else is read while one is scanned: nested trees are deferred); branches are
+        // copied because their children move the read window.
+        var page = LoadTreePage(pageId, depth, out var flags);
+        if (flags == BboltFormat.BranchPageFlag)
+        {
+            page = Stabilize(page, depth);
+            var count = ElementCount(page, pageId);
+            if (count == 0)
+            {
+                throw new InvalidDataException($"page {pageId}: branch page has no elements");
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                WalkTree(BranchChild(page, i, pageId), depth + 1, kind, ref visitor);
+            }
+
+            return;
+        }
+
+        if (kind != TreeKind.Root)
+        {
+            WalkLeafEntries(page, pageId, depth, kind == TreeKind.Reported, ref visitor);
+            return;
+        }
+
+        page = Stabilize(page, depth);
+        var elements = ElementCount(page, pageId);
+        for (var i = 0; i < elements; i++)
+        {
+            var elementFlags = LeafElement(page, i, pageId, out var key, out var value);
+            if ((elementFlags & BboltFormat.BucketLeafFlag) == 0)
+            {
+                throw new InvalidDataException(
+                    $"page {pageId}: root-level key '{Printable(key)}' (element {i}) is not a bucket");
+            }
+
+            visitor.OnBucket(key);
+            var bucketRoot = BucketRoot(value, pageId, i);
+            if (bucketRoot == 0)
+            {
+                WalkInline(value[BboltFormat.BucketHeaderSize..], pageId, i, depth + 1, report: true, ref visitor);
+            }
+            else
+            {
+                WalkTree(bucketRoot, depth + 1, TreeKind.Reported, ref visitor);
+            }
+        }
+    }
+
+    private void WalkLeafEntries<TVisitor>(ReadOnlySpan<byte> page, ulong pageId, int depth, bool report, ref TVisitor visitor)
+        where TVisitor : struct, IBboltVisitor
+    {
+        var count = ElementCount(page, pageId);
+        for (var i = 0; i < count; i++)
+        {
+            var elementFlags = LeafElement(page, i, pageId, out var key, out var value);
+            if ((elementFlags & BboltFormat.BucketLeafFlag) == 0)
+            {
+                if (report)
+                {
+                    visitor.OnEntry(key, value, isBucket: false);
+                }
+
+                continue;
+            }
+
+            if (report)
+            {
+                visitor.OnEntry(key, [], isBucket: true);
+            }
+
+            var nestedRoot = BucketRoot(value, pageId, i);
+            if (nestedRoot == 0)
+            {
+                var ignore = default(NullVisitor);
+                WalkInline(value[BboltFormat.BucketHeaderSize..], pageId, i, depth + 1, report: false, ref ignore);
+            }
+            else
+            {
+                (_deferred ??= new Queue<ulong>()).Enqueue(nestedRoot);
+            }
+        }
+    }
+
+    private void WalkInline<TVisitor>(ReadOnlySpan<byte> inlinePage, ulong hostPageId, int hostElement, int depth, bool report, ref TVisitor visitor)
+        where TVisitor : struct, IBboltVisitor
+    {
+        if (depth > BboltFormat.MaxDepth)
+        {
+            throw new InvalidDataException($"page {hostPageId}: buckets nested deeper than {BboltFormat.MaxDepth} levels");
+        }
+
+        if (inlinePage.Length < BboltFormat.PageHeaderSize)
+        {
+            throw new InvalidDataException(
+                $"page {hostPageId}: inline bucket in element {hostElement} is {inlinePage.Length} bytes, shorter than a page header");
+        }
+
+        var flags = BinaryPrimitives.ReadUInt16LittleEndian(inlinePage[8..]);
+        if (flags != BboltFormat.LeafPageFlag)
+        {
+            throw new InvalidDataException(
+                $"page {hostPageId}: inline bucket in element {hostElement} has page type {BboltFormat.DescribeFlags(flags)}, expected leaf");
+        }
+
+        // Element positions inside an inline page are relative to the value, so the same reader applies.
+        WalkLeafEntries(inlinePage, hostPageId, depth, report, ref visitor);
+    }
+
+    private static ulong BranchChild(ReadOnlySpan<byte> page, int index, ulong pageId)
+    {
+        var element = BboltFormat.PageHeaderSize + (index * BboltFormat.ElementSize);
+        var pos = BinaryPrimitives.ReadUInt32LittleEndian(page[element..]);
+        var keySize = BinaryPrimitives.ReadUInt32LittleEndian(page[(element + 4)..]);
+        var child = BinaryPrimitives.ReadUInt64LittleEndian(page[(element + 8)..]);
+        if ((ulong)element + pos + keySize > (ulong)page.Length)
+        {
+            throw new InvalidDataException(
+                $"page {pageId}: branch element {index} key (pos {pos}, size {keySize}) runs past the page span ({page.Length} bytes)");
+        }
+
+        if (child < 2)
+        {
+            throw new InvalidDataException($"page {pageId}: branch element {index} points at meta page {child}");
+        }
+
+        return child;
+    }
+
+    private ReadOnlySpan<byte> LoadTreePage(ulong pageId, int depth, out ushort flags)
+    {
+        if (depth > BboltFormat.MaxDepth)
+        {
+            throw new InvalidDataException($"page {pageId}: tree deeper than {BboltFormat.MaxDepth} levels");
+        }
+
+        if (--_pagesUntilCancellationCheck < 0)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            _pagesUntilCancellationCheck = 256;
+        }
+
+        if (pageId < 2)
+        {
+            throw new InvalidDataException($"page {pageId}: a meta page is referenced as a tree page");
+        }
+
+        var page = _file.ReadPage(pageId, out flags);
+        if (flags is not (BboltFormat.BranchPageFlag or BboltFormat.LeafPageFlag))
+        {
+            throw new InvalidDataException(
+                $"page {pageId} (offset {(long)pageId * _file.PageSize}): invalid type {BboltFormat.DescribeFlags(flags)} where a branch or leaf page was expected");
+        }
+
+        Mark(pageId, (uint)(page.Length / _file.PageSize) - 1);
+        return page;
+    }
+
+    private ReadOnlySpan<byte> Stabilize(ReadOnlySpan<byte> page, int depth)
+    {
+        var buffer = _levels[depth];
+        if (buffer is null || buffer.Length < page.Length)
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            _levels[depth] = null;
+            buffer = ArrayPool<byte>.Shared.Rent(page.Length);
+            _levels[depth] = buffer;
+        }
+
+        page.CopyTo(buffer);
+        return buffer.AsSpan(0, page.Length);
+    }
+
+    private void Mark(ulong pageId, uint overflow)
+    {
+        for (var id = pageId; id <= pageId + overflow; id++)
+        {
+            ref var word = ref _reachable[(int)(id >> 6)];
+            var bit = 1UL << (int)(id & 63);
+            if ((word & bit) != 0)
+            {
+                throw new InvalidDataException($"page {id}: multiple references (reached again from page {pageId})");
+            }
+
+            if (_free is not null && (_free[(int)(id >> 6)] & bit) != 0)
+            {
+                throw new InvalidDataException($"page {id}: reachable freed");
+            }
+
+            word |= bit;
+        }
+    }
+
+    private void ReadFreelist()
+    {
+        var freelistId = _file.Meta.Freelist;
+        var page = _file.ReadPage(freelistId, out var flags);
+        if (flags != BboltFormat.FreelistPageFlag)
+        {
+            throw new InvalidDataException(
+                $"page {freelistId}: meta names it the freelist but its type is {BboltFormat.DescribeFlags(flags)}");
+        }
+
+        long count = BinaryPrimitives.ReadUInt16LittleEndian(page[10..]);
+        var start = BboltFormat.PageHeaderSize;
+        if (count == BboltFormat.FreelistCountOverflow)
+        {
+            var extended = BinaryPrimitives.ReadUInt64LittleEndian(page[start..]);
+            count = extended > (ulong)page.Length ? long.MaxValue : (long)extended;
+            start += 8;
+        }
+
+        if (count > (page.Length - start) / 8)
+        {
+            throw new InvalidDataException(
+                $"page {freelistId}: freelist count {count} does not fit the page span ({page.Length} bytes)");
+        }
+
+        var free = _free!;
+        for (var i = 0; i < count; i++)
+        {
+            var id = BinaryPrimitives.ReadUInt64LittleEndian(page[(start + (i * 8))..]);
+            if (id < 2 || id >= _file.Meta.PageCount)
+            {
+                throw new InvalidDataException(
+                    $"page {freelistId}: freelist entry {i} names page {id}, outside [2, {_file.Meta.PageCount})");
+            }
+
+            var bit = 1UL << (int)(id & 63);
+            if ((free[(int)(id >> 6)] & bit) != 0)
+            {
+                throw new InvalidDataException($"page {id}: already freed (freelist page {freelistId})");
+            }
+
+            free[(int)(id >> 6)] |= bit;
+        }
+
+        Mark(freelistId, (uint)(page.Length / _file.PageSize) - 1);
+    }
+
+    private void CheckEveryPageAccountedFor(ulong[] free)
+    {
+        var pageCount = _file.Meta.PageCount;
+        for (var w = 0; w < _reachable.Length; w++)
+        {
+            var missing = ~(_reachable[w] | free[w]);
+            while (missing != 0)
+            {
+                var id = ((ulong)w << 6) + (ulong)System.Numerics.BitOperations.TrailingZeroCount(missing);
+                if (id >= pageCount)
+                {
+                    return;
+                }
+
+                throw new InvalidDataException($"page {id}: unreachable unfreed");
+            }
+        }
+    }
+
+    private static int ElementCount(ReadOnlySpan<byte> page, ulong pageId)
+    {
+        int count = BinaryPrimitives.ReadUInt16LittleEndian(page[10..]);
+        if (BboltFormat.PageHeaderSize + ((long)count * BboltFormat.ElementSize) > page.Length)
+        {
+            throw new InvalidDataException(
+                $"page {pageId}: {count} elements do not fit the page span ({page.Length} bytes)");
+        }
+
+        return count;
+    }
+
+    private static uint LeafElement(ReadOnlySpan<byte> page, int index, ulong pageId, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        var element = BboltFormat.PageHeaderSize + (index * BboltFormat.ElementSize);
+        var header = page.Slice(element, BboltFormat.ElementSize);
+        var flags = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        var pos = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+        var keySize = BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
+        var valueSize = BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
+        var keyStart = (ulong)element + pos;
+        if (keyStart + keySize + valueSize > (ulong)page.Length)
+        {
+            throw new InvalidDataException(
+                $"page {pageId}: leaf element {index} (pos {pos}, key {keySize} bytes, value {valueSize} bytes) runs past the page span ({page.Length} bytes)");
+        }
+
+        key = page.Slice((int)keyStart, (int)keySize);
+        value = page.Slice((int)(keyStart + keySize), (int)valueSize);
+        return flags;
+    }
+
+    private static ulong BucketRoot(ReadOnlySpan<byte> value, ulong pageId, int index)
+    {
+        if (value.Length < BboltFormat.BucketHeaderSize)
+        {
+            throw new InvalidDataException(
+                $"page {pageId}: bucket element {index} value is {value.Length} bytes, shorter than a bucket header");
+        }
+
+        return BinaryPrimitives.ReadUInt64LittleEndian(value);
+    }
+
+    private static string Printable(ReadOnlySpan<byte> key)
+    {
+        var text = System.Text.Encoding.Latin1.GetString(key[..Math.Min(key.Length, 64)]);
+        return string.Concat(text.Select(c => c is >= ' ' and < (char)0x7F ? c.ToString() : $"\\x{(int)c:x2}"));
+    }
+
+    private struct NullVisitor : IBboltVisitor
+    {
+        public readonly void OnBucket(ReadOnlySpan<byte> name)
+        {
+        }
+
+        public readonly void OnEntry(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool isBucket)
+        {
+        }
+    }
+}
