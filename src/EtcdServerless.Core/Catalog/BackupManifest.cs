@@ -1,0 +1,127 @@
+namespace EtcdServerless.Core.Catalog;
+
+/// <summary>
+/// What one backup is: written last, next to its artifact, as the commit point of the backup
+/// (ARCHITECTURE §4). JSON via <see cref="CatalogJsonContext"/> (camelCase); property names are a contract.
+/// </summary>
+internal sealed record BackupManifest
+{
+    /// <summary>Current manifest schema version.</summary>
+    public const int CurrentSchemaVersion = 1;
+
+    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+
+    /// <summary>Sortable id, see <see cref="BackupNaming"/>.</summary>
+    public required string BackupId { get; init; }
+
+    public required string Cluster { get; init; }
+
+    /// <summary>When the snapshot was taken (UTC).</summary>
+    public required DateTimeOffset Created { get; init; }
+
+    public required SourceMemberInfo Source { get; init; }
+
+    public required SnapshotInfo Snapshot { get; init; }
+
+    public required ArtifactInfo Artifact { get; init; }
+
+    public required KeyReference Key { get; init; }
+
+    public string ToolVersion { get; init; } = "";
+
+    public BackupDurations Durations { get; init; } = new();
+
+    public BackupFlags Flags { get; init; } = new();
+}
+
+/// <summary>The member the snapshot was streamed from.</summary>
+internal sealed record SourceMemberInfo
+{
+    /// <summary>Member id as hex (etcd prints it so).</summary>
+    public string Id { get; init; } = "";
+
+    public string Name { get; init; } = "";
+
+    public string Endpoint { get; init; } = "";
+
+    public bool IsLeader { get; init; }
+
+    public ulong RaftTerm { get; init; }
+
+    public ulong RaftIndex { get; init; }
+
+    public string EtcdVersion { get; init; } = "";
+}
+
+/// <summary>The plaintext snapshot, as <c>etcdutl snapshot status</c> reports it.</summary>
+internal sealed record SnapshotInfo
+{
+    /// <summary>SHA-256 (lowercase hex) of the whole snapshot file, etcd's trailer included.</summary>
+    public string Sha256 { get; init; } = "";
+
+    public long Size { get; init; }
+
+    public long Revision { get; init; }
+
+    public long TotalKey { get; init; }
+
+    /// <summary>etcd's snapshot hash (crc32 over the bbolt buckets).</summary>
+    public uint Hash { get; init; }
+}
+
+/// <summary>The sealed artifact in the store.</summary>
+internal sealed record ArtifactInfo
+{
+    /// <summary>Object name in the store.</summary>
+    public string Name { get; init; } = "";
+
+    /// <summary>SHA-256 (lowercase hex) of the stored bytes (header + ciphertext).</summary>
+    public string Sha256 { get; init; } = "";
+
+    public long Size { get; init; }
+
+    /// <summary><c>none</c>, <c>gzip</c> or <c>brotli</c>.</summary>
+    public string Compression { get; init; } = "none";
+
+    /// <summary>Envelope format version (docs/format.md).</summary>
+    public int FormatVersion { get; init; }
+
+    /// <summary>Until when the store keeps the artifact immutable, when known.</summary>
+    public DateTimeOffset? RetainUntil { get; init; }
+}
+
+/// <summary>Which KEK wraps the artifact's data key.</summary>
+internal sealed record KeyReference
+{
+    /// <summary>The key store's secret-free description.</summary>
+    public string Store { get; init; } = "";
+
+    public string KekId { get; init; } = "";
+
+    public string KekVersion { get; init; } = "";
+}
+
+/// <summary>How long the steps took.</summary>
+internal sealed record BackupDurations
+{
+    public TimeSpan Total { get; init; }
+
+    public TimeSpan Snapshot { get; init; }
+
+    public TimeSpan Verify { get; init; }
+
+    public TimeSpan Upload { get; init; }
+}
+
+/// <summary>Facts retention and operators act on.</summary>
+internal sealed record BackupFlags
+{
+    /// <summary>The snapshot passed inspection (structure, hash, revision, key count) before it was committed.</summary>
+    public bool Verified { get; init; }
+
+    /// <summary>
+    /// The key count dropped sharply against the previous backup (possible mass deletion): retention keeps the
+    /// previous backup as the last good one.
+    /// </summary>
+    public bool KeyCountDropped { get; init; }
+}

@@ -1,0 +1,101 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace EtcdServerless.Core.Catalog;
+
+/// <summary>
+/// Names of backups and their objects. A backup id is <c>yyyyMMddTHHmmssfffZ-r{revision:D12}</c> (UTC), so
+/// ordinal order is time order; objects live under <c>{cluster}/{yyyy}/{MM}/{dd}/</c> as
+/// <c>{backupId}.snap.enc</c> (artifact) and <c>{backupId}.manifest.json</c> (manifest).
+/// </summary>
+internal static partial class BackupNaming
+{
+    public const string ArtifactSuffix = ".snap.enc";
+    public const string ManifestSuffix = ".manifest.json";
+    private const string TimeFormat = "yyyyMMdd'T'HHmmssfff'Z'";
+
+    /// <summary>Creates the id of a backup taken at <paramref name="created"/> of a snapshot at <paramref name="revision"/>.</summary>
+    public static string CreateBackupId(DateTimeOffset created, long revision)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(revision);
+        return created.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture) + "-r" + revision.ToString("D12", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Parses a backup id into its time and revision.</summary>
+    public static bool TryParseBackupId(string? backupId, out DateTimeOffset created, out long revision)
+    {
+        created = default;
+        revision = 0;
+        if (backupId is null || !BackupIdPattern().IsMatch(backupId))
+        {
+            return false;
+        }
+
+        var dash = backupId.IndexOf('-', StringComparison.Ordinal);
+        if (!DateTime.TryParseExact(backupId[..dash], TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time)
+            || !long.TryParse(backupId.AsSpan(dash + 2), NumberStyles.None, CultureInfo.InvariantCulture, out revision))
+        {
+            return false;
+        }
+
+        created = new DateTimeOffset(time, TimeSpan.Zero);
+        return true;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> for an invalid cluster name (DNS-label-like, 1-63 chars).</summary>
+    public static void ValidateCluster(string cluster)
+    {
+        if (string.IsNullOrEmpty(cluster) || !ClusterPattern().IsMatch(cluster))
+        {
+            throw new ArgumentException($"Invalid cluster name '{cluster}': use 1-63 characters of [a-z0-9-_.], starting with a letter or digit.", nameof(cluster));
+        }
+    }
+
+    public static string ArtifactName(string cluster, string backupId) => Folder(cluster, backupId) + backupId + ArtifactSuffix;
+
+    public static string ManifestName(string cluster, string backupId) => Folder(cluster, backupId) + backupId + ManifestSuffix;
+
+    /// <summary>The listing prefix of one cluster.</summary>
+    public static string ClusterPrefix(string cluster)
+    {
+        ValidateCluster(cluster);
+        return cluster + "/";
+    }
+
+    /// <summary>Recognises an artifact or manifest name of <paramref name="cluster"/> and returns its backup id.</summary>
+    public static bool TryParseObjectName(string cluster, string name, string suffix, [NotNullWhen(true)] out string? backupId)
+    {
+        backupId = null;
+        if (!name.StartsWith(cluster + "/", StringComparison.Ordinal) || !name.EndsWith(suffix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var file = name[(name.LastIndexOf('/') + 1)..^suffix.Length];
+        if (!TryParseBackupId(file, out _, out _) || !string.Equals(name, Folder(cluster, file) + file + suffix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        backupId = file;
+        return true;
+    }
+
+    private static string Folder(string cluster, string backupId)
+    {
+        ValidateCluster(cluster);
+        if (!TryParseBackupId(backupId, out var created, out _))
+        {
+            throw new ArgumentException($"Invalid backup id '{backupId}'.", nameof(backupId));
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{cluster}/{created:yyyy}/{created:MM}/{created:dd}/");
+    }
+
+    [GeneratedRegex("^[0-9]{8}T[0-9]{9}Z-r[0-9]{12,19}$", RegexOptions.CultureInvariant)]
+    private static partial Regex BackupIdPattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ClusterPattern();
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using EtcdServerless.Core.Catalog;
+using EtcdServerless.Core.Configuration;
+
+namespace EtcdServerless.Core.Retention;
+
+/// <summary>
+/// Decides which backups to keep: the newest <c>KeepLast</c>, the newest backup of each of the most recent
+/// <c>Hourly</c> hours, <c>Daily</c> days, <c>Weekly</c> ISO weeks and <c>Monthly</c> months that have
+/// backups (grandfather-father-son, all in UTC), plus two safety rules that no option can turn off: the
+/// newest verified backup is kept, and so is the last good backup before a key-count drop.
+/// </summary>
+internal sealed class RetentionPolicy
+{
+    private readonly RetentionOptions _options;
+
+    public RetentionPolicy(RetentionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.KeepLast < 0 || options.Hourly < 0 || options.Daily < 0 || options.Weekly < 0 || options.Monthly < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "Retention counts cannot be negative.");
+        }
+
+        _options = options;
+    }
+
+    /// <summary>Plans the fate of each backup. The input order does not matter; the plan is newest first.</summary>
+    public RetentionPlan Plan(IEnumerable<BackupManifest> backups)
+    {
+        ArgumentNullException.ThrowIfNull(backups);
+        var ordered = backups
+            .OrderByDescending(b => b.Created)
+            .ThenByDescending(b => b.BackupId, StringComparer.Ordinal)
+            .ToList();
+        var reasons = ordered.ToDictionary(b => b.BackupId, _ => new List<string>(), StringComparer.Ordinal);
+
+        for (var i = 0; i < Math.Min(_options.KeepLast, ordered.Count); i++)
+        {
+            reasons[ordered[i].BackupId].Add($"keep-last {i + 1}/{_options.KeepLast}");
+        }
+
+        KeepNewestPerBucket(ordered, reasons, _options.Hourly, "hourly", t => t.ToString("yyyy-MM-dd'T'HH", CultureInfo.InvariantCulture));
+        KeepNewestPerBucket(ordered, reasons, _options.Daily, "daily", t => t.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        KeepNewestPerBucket(ordered, reasons, _options.Weekly, "weekly", t =>
+            string.Create(CultureInfo.InvariantCulture, $"{ISOWeek.GetYear(t)}-W{ISOWeek.GetWeekOfYear(t):D2}"));
+        KeepNewestPerBucket(ordered, reasons, _options.Monthly, "monthly", t => t.ToString("yyyy-MM", CultureInfo.InvariantCulture));
+
+        var newestVerified = ordered.FirstOrDefault(b => b.Flags.Verified);
+        if (newestVerified is not null)
+        {
+            reasons[newestVerified.BackupId].Add("newest verified backup");
+        }
+
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            if (!ordered[i].Flags.KeyCountDropped)
+            {
+                continue;
+            }
+
+            // The nearest older backup without the flag is the last one taken before the keys went missing.
+            var lastGood = ordered.Skip(i + 1).FirstOrDefault(b => !b.Flags.KeyCountDropped);
+            if (lastGood is not null)
+            {
+                reasons[lastGood.BackupId].Add($"last good backup before the key-count drop in {ordered[i].BackupId}");
+            }
+        }
+
+        return new RetentionPlan([.. ordered.Select(b =>
+        {
+            var why = reasons[b.BackupId];
+            return why.Count > 0
+                ? new RetentionDecision(b, Keep: true, why)
+                : new RetentionDecision(b, Keep: false, ["outside the retention policy"]);
+        })]);
+    }
+
+    private static void KeepNewestPerBucket(
+        List<BackupManifest> ordered, Dictionary<string, List<string>> reasons, int count, string tier, Func<DateTime, string> bucketOf)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var backup in ordered)
+        {
+            var bucket = bucketOf(backup.Created.UtcDateTime);
+            if (seen.Add(bucket))
+            {
+                reasons[backup.BackupId].Add($"{tier} {bucket}");
+                if (seen.Count == count)
+                {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// <summary>The fate of every backup of a cluster, newest first.</summary>
+internal sealed record RetentionPlan(IReadOnlyList<RetentionDecision> Decisions)
+{
+    public IEnumerable<RetentionDecision> ToKeep => Decisions.Where(d => d.Keep);
+
+    public IEnumerable<RetentionDecision> ToDelete => Decisions.Where(d => !d.Keep);
+}
+
+/// <summary>Keep or delete one backup, and why.</summary>
+internal sealed record RetentionDecision(BackupManifest Backup, bool Keep, IReadOnlyList<string> Reasons)
+{
+    public string BackupId => Backup.BackupId;
+}
