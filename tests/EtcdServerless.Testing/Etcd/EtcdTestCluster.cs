@@ -10,7 +10,7 @@ namespace EtcdServerless.Testing.Etcd;
 /// A real etcd cluster (1..n members) on 127.0.0.1 with free ports and temp data dirs, optionally with TLS,
 /// mutual TLS and auth. Processes are killed by PID on dispose and when the test process exits.
 /// </summary>
-public sealed class EtcdTestCluster : IAsyncDisposable
+public sealed partial class EtcdTestCluster : IAsyncDisposable
 {
     private const string EtcdInstallHint = "apt-get install etcd-server (Debian/Ubuntu) or put etcd 3.4+ on PATH";
     private const string EtcdCtlInstallHint = "apt-get install etcd-client (Debian/Ubuntu) or put etcdctl 3.4+ on PATH";

@@ -1,0 +1,379 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using EtcdServerless.Etcd.Errors;
+using EtcdServerless.Etcd.Grpc;
+using EtcdServerless.Etcd.Protocol;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EtcdServerless.Etcd.Client;
+
+/// <summary>
+/// etcd v3 client for one member endpoint: the KV, lease, cluster, maintenance and auth calls this product
+/// needs. With a username it authenticates on first use, sends the token on every call and, when the server
+/// says the token is invalid (expired), authenticates again and retries the call once. Thread-safe.
+/// </summary>
+internal sealed class EtcdClient : IAsyncDisposable, IDisposable
+{
+    private const string KvService = "/etcdserverpb.KV/";
+    private const string MaintenanceService = "/etcdserverpb.Maintenance/";
+
+    private readonly GrpcChannel _channel;
+    private readonly EtcdClientOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _authGate = new(1, 1);
+    private volatile string? _token;
+    private volatile bool _authDisabled;
+
+    public EtcdClient(EtcdClientOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Username is not null && options.Password is null)
+        {
+            throw new ArgumentException("A username needs a password.", nameof(options));
+        }
+
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+        _channel = new GrpcChannel(new GrpcChannelOptions
+        {
+            Address = options.Endpoint,
+            CaFile = options.CaFile,
+            CertFile = options.CertFile,
+            KeyFile = options.KeyFile,
+            ConnectTimeout = options.DialTimeout,
+        });
+    }
+
+    /// <summary>The member this client talks to.</summary>
+    public Uri Endpoint => _options.Endpoint;
+
+    /// <summary>The options this client was built with.</summary>
+    public EtcdClientOptions Options => _options;
+
+    // ---- Maintenance ----
+
+    public async Task<EtcdStatus> StatusAsync(CancellationToken cancellationToken = default)
+    {
+        var r = await CallAsync(MaintenanceService + "Status", new StatusRequest(), StatusResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return new EtcdStatus(Map(r.Header), r.Version, r.DbSize, r.DbSizeInUse, r.Leader, r.RaftIndex, r.RaftTerm,
+            r.RaftAppliedIndex, [.. r.Errors], r.IsLearner, r.StorageVersion);
+    }
+
+    public async Task<IReadOnlyList<EtcdAlarm>> AlarmListAsync(CancellationToken cancellationToken = default)
+    {
+        var request = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get };
+        var r = await CallAsync(MaintenanceService + "Alarm", request, AlarmResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return [.. r.Alarms.Select(a => new EtcdAlarm(a.MemberID, (EtcdAlarmType)a.Alarm))];
+    }
+
+    public async Task<EtcdHash> HashAsync(CancellationToken cancellationToken = default)
+    {
+        var r = await CallAsync(MaintenanceService + "Hash", new HashRequest(), HashResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return new EtcdHash(Map(r.Header), r.Hash);
+    }
+
+    /// <summary>Hash of the MVCC key space up to <paramref name="revision"/> (0 = current).</summary>
+    public async Task<EtcdHashKV> HashKVAsync(long revision = 0, CancellationToken cancellationToken = default)
+    {
+        var r = await CallAsync(MaintenanceService + "HashKV", new HashKVRequest { Revision = revision }, HashKVResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return new EtcdHashKV(Map(r.Header), r.Hash, r.CompactRevision, r.HashRevision);
+    }
+
+    // ---- Cluster ----
+
+    public async Task<EtcdMemberList> MemberListAsync(CancellationToken cancellationToken = default)
+    {
+        var r = await CallAsync("/etcdserverpb.Cluster/MemberList", new MemberListRequest(), MemberListResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return new EtcdMemberList(Map(r.Header), [.. r.Members.Select(m => new EtcdMember(m.ID, m.Name, [.. m.PeerURLs], [.. m.ClientURLs], m.IsLearner))]);
+    }
+
+    // ---- KV ----
+
+    /// <summary>Range over [key, rangeEnd) (rangeEnd empty = the single key; "\0" = to the end).</summary>
+    public async Task<EtcdRangeResult> RangeAsync(
+        ReadOnlyMemory<byte> key,
+        ReadOnlyMemory<byte> rangeEnd = default,
+        long limit = 0,
+        long revision = 0,
+        bool countOnly = false,
+        bool keysOnly = false,
+        bool serializable = false,
+        CancellationToken cancellationToken = default)
+    {
+        var request = new RangeRequest
+        {
+            Key = ByteString.CopyFrom(key.Span),
+            RangeEnd = ByteString.CopyFrom(rangeEnd.Span),
+            Limit = limit,
+            Revision = revision,
+            CountOnly = countOnly,
+            KeysOnly = keysOnly,
+            Serializable = serializable,
+        };
+        var r = await CallAsync(KvService + "Range", request, RangeResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return new EtcdRangeResult(Map(r.Header), [.. r.Kvs.Select(Map)], r.More, r.Count);
+    }
+
+    /// <summary>One key, or null.</summary>
+    public async Task<EtcdKeyValue?> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var result = await RangeAsync(Utf8(key), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return result.Kvs.Count > 0 ? result.Kvs[0] : null;
+    }
+
+    /// <summary>All keys under <paramref name="prefix"/> ("" = every key).</summary>
+    public Task<EtcdRangeResult> GetPrefixAsync(string prefix, long limit = 0, CancellationToken cancellationToken = default)
+    {
+        var (key, end) = PrefixRange(Utf8(prefix));
+        return RangeAsync(key, end, limit: limit, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Number of keys under <paramref name="prefix"/> ("" = every key), without transferring them.</summary>
+    public async Task<long> CountAsync(string prefix = "", CancellationToken cancellationToken = default)
+    {
+        var (key, end) = PrefixRange(Utf8(prefix));
+        var result = await RangeAsync(key, end, countOnly: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return result.Count;
+    }
+
+    public Task<EtcdPutResult> PutAsync(string key, string value, long lease = 0, CancellationToken cancellationToken = default) =>
+        PutAsync(Utf8(key), Utf8(value), lease, cancellationToken);
+
+    public async Task<EtcdPutResult> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, long lease = 0, CancellationToken cancellationToken = default)
+    {
+        var request = new PutRequest { Key = ByteString.CopyFrom(key.Span), Value = ByteString.CopyFrom(value.Span), Lease = lease, PrevKv = true };
+        var r = await CallAsync(KvService + "Put", request, PutResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return new EtcdPutResult(Map(r.Header), r.PrevKv is null ? null : Map(r.PrevKv));
+    }
+
+    /// <summary>Deletes [key, rangeEnd) (rangeEnd empty = the single key).</summary>
+    public async Task<EtcdDeleteResult> DeleteRangeAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> rangeEnd = default, CancellationToken cancellationToken = default)
+    {
+        var request = new DeleteRangeRequest { Key = ByteString.CopyFrom(key.Span), RangeEnd = ByteString.CopyFrom(rangeEnd.Span) };
+        var r = await CallAsync(KvService + "DeleteRange", request, DeleteRangeResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return new EtcdDeleteResult(Map(r.Header), r.Deleted);
+    }
+
+    public Task<EtcdDeleteResult> DeleteAsync(string key, CancellationToken cancellationToken = default) =>
+        DeleteRangeAsync(Utf8(key), cancellationToken: cancellationToken);
+
+    public Task<EtcdDeleteResult> DeletePrefixAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        var (key, end) = PrefixRange(Utf8(prefix));
+        return DeleteRangeAsync(key, end, cancellationToken);
+    }
+
+    /// <summary>Raw transaction (the protocol message); see <see cref="PutIfModRevisionAsync"/> for the common case.</summary>
+    public async Task<EtcdTxnResult> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var r = await CallAsync(KvService + "Txn", request, TxnResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return new EtcdTxnResult(Map(r.Header), r.Succeeded);
+    }
+
+    /// <summary>Puts only if the key's mod revision equals <paramref name="modRevision"/> (0 = the key must not exist).</summary>
+    public Task<EtcdTxnResult> PutIfModRevisionAsync(string key, string value, long modRevision, CancellationToken cancellationToken = default)
+    {
+        var keyBytes = ByteString.CopyFromUtf8(key);
+        var request = new TxnRequest();
+        request.Compare.Add(new Compare
+        {
+            Key = keyBytes,
+            Target = Compare.Types.CompareTarget.Mod,
+            Result = Compare.Types.CompareResult.Equal,
+            ModRevision = modRevision,
+        });
+        request.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = keyBytes, Value = ByteString.CopyFromUtf8(value) } });
+        return TxnAsync(request, cancellationToken);
+    }
+
+    /// <summary>Compacts history before <paramref name="revision"/>.</summary>
+    public async Task<EtcdHeader> CompactAsync(long revision, bool physical = false, CancellationToken cancellationToken = default)
+    {
+        var r = await CallAsync(KvService + "Compact", new CompactionRequest { Revision = revision, Physical = physical }, CompactionResponse.Parser, cancellationToken).ConfigureAwait(false);
+        return Map(r.Header);
+    }
+
+    // ---- Lease ----
+
+    public async Task<EtcdLease> LeaseGrantAsync(long ttlSeconds, CancellationToken cancellationToken = default)
+    {
+        var r = await CallAsync("/etcdserverpb.Lease/LeaseGrant", new LeaseGrantRequest { TTL = ttlSeconds }, LeaseGrantResponse.Parser, cancellationToken).ConfigureAwait(false);
+        if (!string.IsNullOrEmpty(r.Error))
+        {
+            throw new EtcdException(GrpcStatusCode.Unknown, r.Error, _channel.Endpoint);
+        }
+
+        return new EtcdLease(Map(r.Header), r.ID, r.TTL);
+    }
+
+    // ---- Auth ----
+
+    /// <summary>Authenticates now (normally done lazily) and returns the token.</summary>
+    /// <exception cref="EtcdAuthenticationException">Wrong user or password.</exception>
+    public async Task<string?> AuthenticateAsync(CancellationToken cancellationToken = default)
+    {
+        await RefreshTokenAsync(staleToken: _token, cancellationToken).ConfigureAwait(false);
+        return _token;
+    }
+
+    // ---- Snapshot ----
+
+    /// <summary>
+    /// Streams <c>Maintenance/Snapshot</c>: database chunks and finally the 32-byte sha256 message, in order.
+    /// Each chunk's memory is valid only until the enumeration advances. Errors after the first chunk are not
+    /// retried (the consumer decides).
+    /// </summary>
+    public async IAsyncEnumerable<EtcdSnapshotChunk> SnapshotAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var call = await StartWithAuthAsync(MaintenanceService + "Snapshot", new SnapshotRequest(), cancellationToken).ConfigureAwait(false);
+        await using var _ = call.ConfigureAwait(false);
+        while (await call.ReadMessageAsync(cancellationToken).ConfigureAwait(false) is { } message)
+        {
+            yield return SnapshotChunkParser.Parse(message);
+        }
+    }
+
+    public void Dispose()
+    {
+        _channel.Dispose();
+        _authGate.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>[prefix, prefix+1) as etcd range bounds; an empty prefix means every key.</summary>
+    internal static (byte[] Key, byte[] RangeEnd) PrefixRange(byte[] prefix)
+    {
+        if (prefix.Length == 0)
+        {
+            return ([0], [0]);
+        }
+
+        var end = (byte[])prefix.Clone();
+        for (var i = end.Length - 1; i >= 0; i--)
+        {
+            if (end[i] < 0xFF)
+            {
+                end[i]++;
+                return (prefix, end[..(i + 1)]);
+            }
+        }
+
+        // All 0xFF: no upper bound exists, so range to the end of the key space.
+        return (prefix, [0]);
+    }
+
+    private static byte[] Utf8(string value) => Encoding.UTF8.GetBytes(value);
+
+    private static EtcdHeader Map(ResponseHeader? h) =>
+        h is null ? new EtcdHeader(0, 0, 0, 0) : new EtcdHeader(h.ClusterId, h.MemberId, h.Revision, h.RaftTerm);
+
+    private static EtcdKeyValue Map(KeyValue kv) =>
+        new(kv.Key.ToByteArray(), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease);
+
+    private async Task<TResponse> CallAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
+        where TResponse : IMessage<TResponse>
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var token = await EnsureTokenAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await _channel.UnaryAsync(method, request, parser, Settings(token, _options.CallTimeout), cancellationToken).ConfigureAwait(false);
+            }
+            catch (EtcdAuthenticationException ex) when (attempt == 0 && token is not null && EtcdErrors.IsInvalidToken(ex))
+            {
+                _logger.TokenRejected(_channel.Endpoint, ex.ServerMessage);
+                await RefreshTokenAsync(token, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<GrpcStreamingCall> StartWithAuthAsync(string method, IMessage request, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var token = await EnsureTokenAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await _channel.StartAsync(method, request, Settings(token, timeout: null), cancellationToken).ConfigureAwait(false);
+            }
+            catch (EtcdAuthenticationException ex) when (attempt == 0 && token is not null && EtcdErrors.IsInvalidToken(ex))
+            {
+                _logger.TokenRejected(_channel.Endpoint, ex.ServerMessage);
+                await RefreshTokenAsync(token, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static GrpcCallSettings Settings(string? token, TimeSpan? timeout) =>
+        new(timeout, token is null ? null : [new KeyValuePair<string, string>("token", token)]);
+
+    private async ValueTask<string?> EnsureTokenAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Username is null || _authDisabled)
+        {
+            return null;
+        }
+
+        var token = _token;
+        if (token is not null)
+        {
+            return token;
+        }
+
+        await RefreshTokenAsync(null, cancellationToken).ConfigureAwait(false);
+        return _token;
+    }
+
+    /// <summary>Authenticates unless another caller already replaced <paramref name="staleToken"/>.</summary>
+    private async Task RefreshTokenAsync(string? staleToken, CancellationToken cancellationToken)
+    {
+        if (_options.Username is null)
+        {
+            return;
+        }
+
+        await _authGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_token is not null && !ReferenceEquals(_token, staleToken))
+            {
+                return;
+            }
+
+            _token = null;
+            var request = new AuthenticateRequest { Name = _options.Username, Password = _options.Password ?? "" };
+            try
+            {
+                // Credentials travel only on this call, never with a token header.
+                var response = await _channel.UnaryAsync("/etcdserverpb.Auth/Authenticate", request, AuthenticateResponse.Parser,
+                    new GrpcCallSettings(_options.CallTimeout), cancellationToken).ConfigureAwait(false);
+                _token = response.Token;
+                _logger.Authenticated(_channel.Endpoint, _options.Username);
+            }
+            catch (EtcdException ex) when (ex.StatusCode == GrpcStatusCode.FailedPrecondition
+                && ex.ServerMessage.Contains("authentication is not enabled", StringComparison.OrdinalIgnoreCase))
+            {
+                _authDisabled = true;
+                _logger.AuthNotEnabled(_channel.Endpoint);
+            }
+            catch (EtcdException ex) when (ex is EtcdInvalidArgumentException or EtcdAuthenticationException)
+            {
+                throw new EtcdAuthenticationException(
+                    $"authentication as '{_options.Username}' failed: {ex.ServerMessage}", _channel.Endpoint, ex);
+            }
+        }
+        finally
+        {
+            _authGate.Release();
+        }
+    }
+}
