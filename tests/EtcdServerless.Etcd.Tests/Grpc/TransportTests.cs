@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Sockets;
+using EtcdServerless.Etcd.Client;
+using EtcdServerless.Etcd.Errors;
+using EtcdServerless.Testing.Etcd;
+using EtcdServerless.Testing.Infrastructure;
+
+namespace EtcdServerless.Etcd.Tests.Grpc;
+
+[Trait("Category", "Etcd")]
+public sealed class TransportTests
+{
+    [Fact]
+    public async Task StatusAsync_TlsWithCustomCa_Succeeds()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Security = EtcdTestSecurity.Tls });
+        await using var client = cluster.CreateClient();
+
+        var status = await client.StatusAsync();
+        await client.PutAsync("tls", "yes");
+
+        Assert.NotEqual(0ul, status.Leader);
+        Assert.Equal("yes", (await client.GetAsync("tls"))!.ValueString);
+    }
+
+    [Fact]
+    public async Task StatusAsync_TlsWithoutTrustedCa_ThrowsUnavailableWithAuthenticationCause()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Security = EtcdTestSecurity.Tls });
+        await using var client = new EtcdClient(cluster.ClientOptions() with { CaFile = null });
+
+        var ex = await Assert.ThrowsAsync<EtcdUnavailableException>(() => client.StatusAsync());
+
+        Assert.NotNull(ex.InnerException);
+    }
+
+    [Fact]
+    public async Task StatusAsync_TlsWithWrongCa_ThrowsUnavailable()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Security = EtcdTestSecurity.Tls });
+        using var otherPki = TestCertificates.Create();
+        await using var client = new EtcdClient(cluster.ClientOptions() with { CaFile = otherPki.CaCertPath });
+
+        await Assert.ThrowsAsync<EtcdUnavailableException>(() => client.StatusAsync());
+    }
+
+    [Fact]
+    public async Task Calls_MutualTls_SucceedWithClientCertificateAndFailWithout()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Security = EtcdTestSecurity.MutualTls });
+        await using var withCert = cluster.CreateClient();
+        await using var withoutCert = new EtcdClient(cluster.ClientOptions() with { CertFile = null, KeyFile = null });
+
+        await withCert.PutAsync("mtls", "ok");
+
+        Assert.Equal("ok", (await withCert.GetAsync("mtls"))!.ValueString);
+        await Assert.ThrowsAsync<EtcdUnavailableException>(() => withoutCert.GetAsync("mtls"));
+    }
+
+    [Fact]
+    public void Constructor_TlsFilesWithHttpEndpoint_ThrowsArgumentException()
+    {
+        using var pki = TestCertificates.Create();
+
+        Assert.Throws<ArgumentException>(() => new EtcdClient(new EtcdClientOptions { Endpoint = new Uri("http://127.0.0.1:1"), CaFile = pki.CaCertPath }));
+        Assert.Throws<ArgumentException>(() => new EtcdClient(new EtcdClientOptions { Endpoint = new Uri("ftp://127.0.0.1:1") }));
+        Assert.Throws<ArgumentException>(() => new EtcdClient(new EtcdClientOptions { Endpoint = new Uri("https://127.0.0.1:1"), CertFile = pki.Client.CertPath }));
+    }
+
+    [Fact]
+    public async Task StatusAsync_NothingListening_ThrowsUnavailable()
+    {
+        await using var client = new EtcdClient(new EtcdClientOptions { Endpoint = new Uri($"http://127.0.0.1:{FreePorts.Next()}"), DialTimeout = TimeSpan.FromSeconds(2) });
+
+        var ex = await Assert.ThrowsAsync<EtcdUnavailableException>(() => client.StatusAsync());
+
+        Assert.IsType<HttpRequestException>(ex.InnerException);
+        Assert.Equal(GrpcStatusCode.Unavailable, ex.StatusCode);
+    }
+
+    [Fact]
+    public async Task StatusAsync_ServerNeverAnswers_ThrowsDeadlineExceeded()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = new List<Socket>();
+        var acceptLoop = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    accepted.Add(await listener.AcceptSocketAsync());
+                }
+            }
+            catch (SocketException)
+            {
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        });
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        await using var client = new EtcdClient(new EtcdClientOptions { Endpoint = new Uri($"http://127.0.0.1:{port}"), CallTimeout = TimeSpan.FromMilliseconds(500) });
+
+        await Assert.ThrowsAsync<EtcdDeadlineExceededException>(() => client.StatusAsync());
+
+        listener.Stop();
+        await acceptLoop;
+        accepted.ForEach(s => s.Dispose());
+    }
+
+    [Fact]
+    public async Task StatusAsync_UserCancels_ThrowsOperationCanceled()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions());
+        await using var client = cluster.CreateClient();
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.StatusAsync(cts.Token));
+    }
+}
