@@ -112,17 +112,17 @@ var clusterSettings = flatten(map(clusters, c => concat(
   ],
   map(range(0, length(c.endpoints)), i => { name: 'Clusters__${c.name}__Endpoints__${i}', value: c.endpoints[i] }),
   empty(c.?tls.?caSecret ?? '') ? [] : [
-    { name: 'Clusters__${c.name}__Tls__CaFile', value: startsWith((c.?tls.?caSecret ?? ''), 'https://') ? (c.?tls.?caSecret ?? '') : '${vaultUri}secrets/${(c.?tls.?caSecret ?? '')}' }
+    { name: 'Clusters__${c.name}__Tls__CaFile', value: startsWith((c.?tls.?caSecret ?? ''), 'https://') ? (c.?tls.?caSecret ?? '') : concat(vaultUri, 'secrets/', (c.?tls.?caSecret ?? '')) }
   ],
   empty(c.?tls.?certSecret ?? '') ? [] : [
-    { name: 'Clusters__${c.name}__Tls__CertFile', value: startsWith((c.?tls.?certSecret ?? ''), 'https://') ? (c.?tls.?certSecret ?? '') : '${vaultUri}secrets/${(c.?tls.?certSecret ?? '')}' }
+    { name: 'Clusters__${c.name}__Tls__CertFile', value: startsWith((c.?tls.?certSecret ?? ''), 'https://') ? (c.?tls.?certSecret ?? '') : concat(vaultUri, 'secrets/', (c.?tls.?certSecret ?? '')) }
   ],
   empty(c.?tls.?keySecret ?? '') ? [] : [
-    { name: 'Clusters__${c.name}__Tls__KeyFile', value: startsWith((c.?tls.?keySecret ?? ''), 'https://') ? (c.?tls.?keySecret ?? '') : '${vaultUri}secrets/${(c.?tls.?keySecret ?? '')}' }
+    { name: 'Clusters__${c.name}__Tls__KeyFile', value: startsWith((c.?tls.?keySecret ?? ''), 'https://') ? (c.?tls.?keySecret ?? '') : concat(vaultUri, 'secrets/', (c.?tls.?keySecret ?? '')) }
   ],
   c.?auth == null ? [] : [
     { name: 'Clusters__${c.name}__Auth__Username', value: c.?auth.?username ?? '' }
-    { name: 'Clusters__${c.name}__Auth__Password', value: '@Microsoft.KeyVault(SecretUri=${startsWith((c.?auth.?passwordSecret ?? ''), 'https://') ? (c.?auth.?passwordSecret ?? '') : '${vaultUri}secrets/${(c.?auth.?passwordSecret ?? '')}'})' }
+    { name: 'Clusters__${c.name}__Auth__Password', value: format('@Microsoft.KeyVault(SecretUri={0})', startsWith((c.?auth.?passwordSecret ?? ''), 'https://') ? (c.?auth.?passwordSecret ?? '') : concat(vaultUri, 'secrets/', (c.?auth.?passwordSecret ?? ''))) }
   ],
   flatten(map(range(0, length(c.?members ?? [])), i => [
     { name: 'Clusters__${c.name}__Members__${i}__Name', value: (c.?members ?? [])[i].name }

@@ -1,0 +1,86 @@
+namespace EtcdServerless.Infra.Tests.Contract;
+
+/// <summary>What differs between the keys the code reads and the app settings the Bicep sets.</summary>
+internal sealed record AppSettingsReport(
+    IReadOnlyList<string> ReadButNotSet,
+    IReadOnlyList<string> SetButNotRead,
+    IReadOnlyList<string> NotDeployedButSet,
+    IReadOnlyList<string> StaleNotDeployedEntries,
+    IReadOnlyList<string> Forbidden)
+{
+    public bool IsClean => ReadButNotSet.Count + SetButNotRead.Count + NotDeployedButSet.Count + StaleNotDeployedEntries.Count + Forbidden.Count == 0;
+
+    public override string ToString() =>
+        string.Join(Environment.NewLine, new[]
+        {
+            Line("read by the code but never set by the Bicep (set it in infra/modules/functionApp.bicep, or add it to DeploymentContract.NotDeployed with a reason)", ReadButNotSet),
+            Line("set by the Bicep but read by nobody (remove it, or add it to DeploymentContract.HostSettings with a reason)", SetButNotRead),
+            Line("listed as not deployed but set by the Bicep", NotDeployedButSet),
+            Line("not-deployed entries that are no option key any more", StaleNotDeployedEntries),
+            Line("forbidden on Flex Consumption", Forbidden),
+        }.Where(l => l.Length > 0));
+
+    private static string Line(string what, IReadOnlyList<string> keys) => keys.Count == 0 ? "" : $"{what}: {string.Join(", ", keys)}";
+}
+
+/// <summary>
+/// Compares keys segment by segment (segments split at <c>__</c>), case-insensitively as the configuration
+/// system does; a <c>*</c> segment on either side (a dictionary key or list index) matches any one segment,
+/// so <c>Clusters__prod-east__Endpoints__0</c> written literally still matches
+/// <c>Clusters__*__Endpoints__*</c>.
+/// </summary>
+internal static class AppSettingsContract
+{
+    public static AppSettingsReport Compare(
+        IEnumerable<string> optionKeys,
+        IReadOnlyDictionary<string, string> hostSettings,
+        IReadOnlyDictionary<string, string> notDeployed,
+        IReadOnlyDictionary<string, string> forbidden,
+        IEnumerable<string> bicepNames)
+    {
+        var options = optionKeys.ToList();
+        var set = bicepNames.ToList();
+        var readable = options.Concat(hostSettings.Keys).ToList();
+        var required = options.Where(k => !notDeployed.Keys.Any(n => Matches(n, k))).Concat(hostSettings.Keys);
+
+        return new AppSettingsReport(
+            Sorted(required.Where(k => !set.Any(s => Matches(k, s)))),
+            Sorted(set.Where(s => !readable.Any(k => Matches(k, s)))),
+            Sorted(notDeployed.Keys.Where(n => set.Any(s => Matches(n, s)))),
+            Sorted(notDeployed.Keys.Where(n => !options.Any(k => Matches(k, n)))),
+            Sorted(forbidden.Keys.Where(f => set.Any(s => Matches(f, s)))));
+    }
+
+    /// <summary>The comparison for the real options tree and the real templates.</summary>
+    public static AppSettingsReport ForBicepFiles(IEnumerable<string> bicepPaths) =>
+        Compare(
+            ConfigurationKeys.Of(typeof(Core.Configuration.EtcdBackupOptions)),
+            DeploymentContract.HostSettings,
+            DeploymentContract.NotDeployed,
+            DeploymentContract.ForbiddenOnFlex,
+            BicepAppSettings.NamesInFiles(bicepPaths));
+
+    /// <summary>True when two keys are equal, with <c>*</c> on either side standing for any one segment.</summary>
+    public static bool Matches(string left, string right)
+    {
+        var a = left.Split("__");
+        var b = right.Split("__");
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (a[i] != ConfigurationKeys.Wildcard && b[i] != ConfigurationKeys.Wildcard
+                && !string.Equals(a[i], b[i], StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static List<string> Sorted(IEnumerable<string> keys) => [.. keys.Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase)];
+}

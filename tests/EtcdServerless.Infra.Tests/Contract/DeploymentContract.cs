@@ -1,0 +1,48 @@
+namespace EtcdServerless.Infra.Tests.Contract;
+
+/// <summary>
+/// The two explicit lists the app-settings contract needs besides the options classes, each entry with the
+/// reason it exists. Edit these (with a reason) rather than the comparison.
+/// </summary>
+internal static class DeploymentContract
+{
+    /// <summary>
+    /// Settings read by the Functions host, the platform or Azure SDKs rather than by EtcdBackupOptions.
+    /// The Bicep must set every one of them.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> HostSettings { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["AzureWebJobsStorage__accountName"] = "Functions host and Durable task hub storage, identity-based connection (no connection string: Shared Key is off).",
+        ["AzureWebJobsStorage__credential"] = "'managedidentity': makes the AzureWebJobsStorage connection use a managed identity.",
+        ["AzureWebJobsStorage__clientId"] = "Which managed identity: the app has only a user-assigned one.",
+        ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "Telemetry destination for host and worker; the alerts read it.",
+        ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "Entra ingestion (the component has local auth disabled), with the user-assigned identity.",
+        ["AZURE_CLIENT_ID"] = "Azure.Identity's DefaultAzureCredential picks the user-assigned identity from it for the Blob store and Key Vault clients.",
+        ["TASKHUB_NAME"] = "host.json extensions.durableTask.hubName = %TASKHUB_NAME%: a fixed, per-environment task hub name.",
+    };
+
+    /// <summary>
+    /// Option keys the code reads that the Function App deliberately does not get. The Bicep must NOT set them.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> NotDeployed { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Store__AccountKey"] = "Shared Key is disabled on the backup account; the app authenticates with its managed identity (Azurite/dev only).",
+        ["Store__SasToken"] = "No SAS on Azure: managed identity and RBAC instead (the role cannot touch immutability; a SAS could carry more).",
+        ["Clusters__*__Auth__PasswordFile"] = "No files on a Function App: the password arrives as Clusters__<name>__Auth__Password, a Key Vault reference.",
+        ["Api__Urls"] = "Listening addresses of `etcd-backup serve`; on Azure the Functions host owns the listener.",
+        ["Api__ApiKey"] = "Caller key of `etcd-backup serve`; the Function App uses function keys (x-functions-key) and optional Entra auth instead.",
+    };
+
+    /// <summary>Settings that must not appear: deprecated or rejected on Flex Consumption (azure.md §2.3).</summary>
+    public static IReadOnlyDictionary<string, string> ForbiddenOnFlex { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["FUNCTIONS_WORKER_RUNTIME"] = "Flex takes the runtime from functionAppConfig.runtime.",
+        ["FUNCTIONS_EXTENSION_VERSION"] = "Flex runs host 4.x only and rejects the setting.",
+        ["WEBSITE_RUN_FROM_PACKAGE"] = "Flex deploys from functionAppConfig.deployment.storage.",
+        ["WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"] = "No content share on Flex.",
+        ["WEBSITE_CONTENTSHARE"] = "No content share on Flex.",
+        ["WEBSITE_TIME_ZONE"] = "Not supported on Flex; schedules are UTC.",
+        ["TZ"] = "Not supported on Flex; schedules are UTC.",
+        ["AzureWebJobsStorage"] = "A connection string needs Shared Key, which is disabled; use the identity-based AzureWebJobsStorage__* form.",
+    };
+}
