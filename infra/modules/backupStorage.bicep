@@ -75,11 +75,6 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
       defaultAction: privateEndpoint ? 'Deny' : 'Allow'
       bypass: 'None'
     }
-    // Version-level immutability support on the account (settable at creation only). The retention
-    // period itself is the container's default policy below.
-    immutableStorageWithVersioning: {
-      enabled: true
-    }
   }
 }
 
@@ -99,6 +94,9 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   }
 }
 
+// Version-level WORM is enabled on the container, not the account: a container can get it at creation
+// once versioning is on (blobService above is its parent, so ARM orders them), whereas the account-level
+// flag must be set in the same PUT that creates the account, before versioning exists.
 resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
   name: containerName

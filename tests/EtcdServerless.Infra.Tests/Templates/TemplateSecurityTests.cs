@@ -17,7 +17,6 @@ public sealed class TemplateSecurityTests
         Assert.True(BicepText.HasProperty(account, "allowBlobPublicAccess", "false"));
         Assert.True(BicepText.HasProperty(account, "minimumTlsVersion", "'TLS1_2'"));
         Assert.True(BicepText.HasProperty(account, "supportsHttpsTrafficOnly", "true"));
-        Assert.True(BicepText.HasProperty(account, "enabled", "true"), "account-level immutableStorageWithVersioning must be enabled");
     }
 
     [Fact]
