@@ -3,6 +3,7 @@ using EtcdServerless.Agent.Configuration;
 using EtcdServerless.Agent.Control;
 using EtcdServerless.Core.Members;
 using EtcdServerless.Core.Restore;
+using EtcdServerless.Etcd.Inspection;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdServerless.Agent.Restores;
@@ -154,8 +155,27 @@ internal sealed class RestoreService(
                     throw AgentRequestException.BadRequest(problem);
                 }
 
-                return (status with { State = AgentRestoreState.SnapshotReceived, SnapshotSha256 = received.Sha256, SnapshotSize = received.Size },
-                    $"{received.Size} bytes, sha256 {received.Sha256}");
+                // Inspect the file as etcd would read it: structure, revision and the live keys the restored cluster must hold.
+                SnapshotStatus inspected;
+                try
+                {
+                    inspected = await SnapshotInspector.InspectAsync(staging, new SnapshotInspectionOptions { TotalKeySemantics = TotalKeySemantics.Etcd36 }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
+                {
+                    File.Delete(staging);
+                    throw AgentRequestException.BadRequest($"the upload is not a readable etcd snapshot: {ex.Message}");
+                }
+
+                return (status with
+                {
+                    State = AgentRestoreState.SnapshotReceived,
+                    SnapshotSha256 = received.Sha256,
+                    SnapshotSize = received.Size,
+                    SnapshotRevision = inspected.Revision,
+                    SnapshotLiveKeys = inspected.TotalKey,
+                },
+                    $"{received.Size} bytes, sha256 {received.Sha256}, revision {inspected.Revision}, {inspected.TotalKey} live keys");
             }, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
     }

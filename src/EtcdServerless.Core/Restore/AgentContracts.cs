@@ -146,6 +146,12 @@ internal sealed record AgentRestoreStatus
 
     public long? SnapshotSize { get; init; }
 
+    /// <summary>Revision of the received snapshot (from the agent's own inspection of the file).</summary>
+    public long? SnapshotRevision { get; init; }
+
+    /// <summary>Distinct live user keys in the received snapshot: what a count-only Range must return after the restore.</summary>
+    public long? SnapshotLiveKeys { get; init; }
+
     public MemberRestoreRequest? Request { get; init; }
 
     /// <summary>The command that restored the data dir.</summary>

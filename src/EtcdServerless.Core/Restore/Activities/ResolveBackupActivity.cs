@@ -1,0 +1,110 @@
+using System.Text.Json;
+using EtcdServerless.Core.Catalog;
+using EtcdServerless.Core.Crypto;
+using EtcdServerless.Core.Orchestration;
+using EtcdServerless.Core.Storage;
+
+namespace EtcdServerless.Core.Restore.Activities;
+
+/// <summary>Finds the manifest (an id or the latest of the cluster) and proves the key-encryption key unwraps its data key.</summary>
+internal sealed class ResolveBackupActivity(RestoreServices services) : IActivity<ResolveBackupInput, ResolveBackupOutput>
+{
+    public const string ActivityName = "Restore.ResolveBackup";
+
+    public string Name => ActivityName;
+
+    public async Task<ResolveBackupOutput> RunAsync(ResolveBackupInput input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var checks = new List<string>();
+        try
+        {
+            BackupNaming.ValidateCluster(input.Cluster);
+        }
+        catch (ArgumentException ex)
+        {
+            return new ResolveBackupOutput(null, ex.Message, checks);
+        }
+
+        string? backupId = input.Backup;
+        if (string.Equals(backupId, "latest", StringComparison.OrdinalIgnoreCase))
+        {
+            backupId = null;
+            await foreach (var item in services.Store.ListAsync(BackupNaming.ClusterPrefix(input.Cluster), cancellationToken).ConfigureAwait(false))
+            {
+                if (BackupNaming.TryParseObjectName(input.Cluster, item.Name, BackupNaming.ManifestSuffix, out var id)
+                    && (backupId is null || string.CompareOrdinal(id, backupId) > 0))
+                {
+                    backupId = id;
+                }
+            }
+
+            if (backupId is null)
+            {
+                return new ResolveBackupOutput(null, $"cluster '{input.Cluster}' has no backups in {services.Store.Description}", checks);
+            }
+        }
+        else if (!BackupNaming.TryParseBackupId(backupId, out _, out _))
+        {
+            return new ResolveBackupOutput(null, $"'{backupId}' is not a backup id (expected yyyyMMddTHHmmssfffZ-rNNNNNNNNNNNN or 'latest')", checks);
+        }
+
+        BackupManifest manifest;
+        try
+        {
+            var stream = await services.Store.OpenReadAsync(BackupNaming.ManifestName(input.Cluster, backupId), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                manifest = await JsonSerializer.DeserializeAsync(stream, CatalogJsonContext.Default.BackupManifest, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidDataException("empty manifest");
+            }
+        }
+        catch (BackupObjectNotFoundException)
+        {
+            return new ResolveBackupOutput(null, $"backup '{backupId}' of cluster '{input.Cluster}' was not found in {services.Store.Description}", checks);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidDataException)
+        {
+            return new ResolveBackupOutput(null, $"the manifest of backup '{backupId}' is unreadable: {ex.Message}", checks);
+        }
+
+        checks.Add($"ok: manifest {backupId} (revision {manifest.Snapshot.Revision}, {manifest.Snapshot.Size} bytes, verified={manifest.Flags.Verified})");
+        if (!manifest.Flags.Verified)
+        {
+            return new ResolveBackupOutput(null, $"backup '{backupId}' was never verified; refusing to restore it", checks);
+        }
+
+        try
+        {
+            // Opening the envelope reads its header, fetches the KEK version and unwraps the data key: the key check.
+            var artifact = await services.Store.OpenReadAsync(manifest.Artifact.Name, 0, null, cancellationToken).ConfigureAwait(false);
+            await using (artifact.ConfigureAwait(false))
+            {
+                var plain = await EnvelopeReadStream.OpenAsync(artifact, services.Keys, leaveOpen: true, cancellationToken).ConfigureAwait(false);
+                await plain.DisposeAsync().ConfigureAwait(false);
+            }
+
+            checks.Add($"ok: key {manifest.Key.KekId}/{manifest.Key.KekVersion} unwraps the backup's data key");
+        }
+        catch (Exception ex) when (ex is EnvelopeException or BackupStoreException or KeyNotFoundException or IOException or System.Security.Cryptography.CryptographicException)
+        {
+            return new ResolveBackupOutput(null, $"key check failed for backup '{backupId}': {ex.Message}", checks);
+        }
+
+        return new ResolveBackupOutput(
+            new RestoreBackupInfo
+            {
+                BackupId = manifest.BackupId,
+                ArtifactName = manifest.Artifact.Name,
+                Created = manifest.Created,
+                SnapshotSha256 = manifest.Snapshot.Sha256,
+                SnapshotSize = manifest.Snapshot.Size,
+                Revision = manifest.Snapshot.Revision,
+                TotalKey = manifest.Snapshot.TotalKey,
+                Kek = $"{manifest.Key.KekId}/{manifest.Key.KekVersion}",
+                SourceEtcdVersion = manifest.Source.EtcdVersion,
+            },
+            null,
+            checks);
+    }
+}

@@ -1,0 +1,43 @@
+using EtcdServerless.Core.Configuration;
+using EtcdServerless.Core.Keys;
+using EtcdServerless.Core.Orchestration;
+using EtcdServerless.Core.Restore.Activities;
+using EtcdServerless.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EtcdServerless.Core.Restore;
+
+/// <summary>What the restore activities need: the store, the keys, the configuration (cluster TLS) and the agent client.</summary>
+internal sealed class RestoreServices(IBackupStore store, IKeyStore keys, EtcdBackupOptions options, AgentClient agents, TimeProvider? time = null, ILoggerFactory? loggers = null)
+{
+    public IBackupStore Store { get; } = store;
+
+    public IKeyStore Keys { get; } = keys;
+
+    public EtcdBackupOptions Options { get; } = options;
+
+    public AgentClient Agents { get; } = agents;
+
+    public TimeProvider Time { get; } = time ?? TimeProvider.System;
+
+    public ILoggerFactory Loggers { get; } = loggers ?? NullLoggerFactory.Instance;
+
+    /// <summary>How long verification waits for the restored cluster to elect a leader and agree.</summary>
+    public TimeSpan VerifyTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Registers <see cref="RestoreOrchestration"/> and its activities.</summary>
+    public OrchestrationRegistry Register(OrchestrationRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return registry
+            .AddOrchestrator(new RestoreOrchestration())
+            .AddActivity(new ResolveBackupActivity(this))
+            .AddActivity(new PreflightMemberActivity(this))
+            .AddActivity(new StopMemberActivity(this))
+            .AddActivity(new RestoreMemberActivity(this))
+            .AddActivity(new StartMemberActivity(this))
+            .AddActivity(new RollbackMemberActivity(this))
+            .AddActivity(new VerifyClusterActivity(this));
+    }
+}
