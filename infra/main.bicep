@@ -38,6 +38,9 @@ param backupContainerName string = 'etcd-backups'
 @maxValue(146000)
 param immutabilityDays int = 7
 
+@description('Store__RequireImmutability: fail a backup the store cannot confirm as immutable. See docs/operations.md before turning it off.')
+param requireImmutability bool = true
+
 @description('Set to true after the container policy has been locked (docs/operations.md); the template then no longer declares it.')
 param immutabilityPolicyLocked bool = false
 
@@ -215,6 +218,7 @@ module functionApp 'modules/functionApp.bicep' = {
     appInsightsConnectionString: monitoring.outputs.connectionString
     storeUri: '${backupStorage.outputs.blobEndpoint}${backupStorage.outputs.containerName}'
     immutabilityDays: immutabilityDays
+    requireImmutability: requireImmutability
     keysUri: '${keyVault.outputs.vaultUri}secrets/${kekSecretName}'
     vaultUri: keyVault.outputs.vaultUri
     clusters: clusters

@@ -49,6 +49,9 @@ param storeUri string
 @description('Days each artifact stays immutable; equal to the container default policy.')
 param immutabilityDays int
 
+@description('Fail a backup the store cannot confirm as immutable.')
+param requireImmutability bool
+
 @description('Keys URI: https://<vault>.vault.azure.net/secrets/<kek secret name>.')
 param keysUri string
 
@@ -95,7 +98,7 @@ var hostSettings = [
 var storeSettings = [
   { name: 'Store__Uri', value: storeUri }
   { name: 'Store__ImmutabilityDays', value: string(immutabilityDays) }
-  { name: 'Store__RequireImmutability', value: 'true' }
+  { name: 'Store__RequireImmutability', value: string(requireImmutability) }
   { name: 'Keys__Uri', value: keysUri }
 ]
 
