@@ -249,8 +249,14 @@ internal sealed class RestoreService(
     /// back, remove staging leftovers, start the member again when it has a data dir.
     /// </summary>
     public Task<AgentRestoreStatus> RollbackAsync(string restoreId, CancellationToken cancellationToken = default) =>
-        WithLockAsync(restoreId, create: false, async status =>
+        WithLockAsync(restoreId, create: true, async status =>
         {
+            if (status.State == AgentRestoreState.Created)
+            {
+                // This restore never touched the member: nothing to undo, but fence the id so a late stop cannot act on it.
+                return await RunStepAsync(status, "rollback", () => Task.FromResult((status with { State = AgentRestoreState.RolledBack }, "nothing to undo: the member was never stopped by this restore")), cancellationToken).ConfigureAwait(false);
+            }
+
             if (status.State == AgentRestoreState.RolledBack)
             {
                 if (Directory.Exists(_store.DataDir))

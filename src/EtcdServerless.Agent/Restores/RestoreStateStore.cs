@@ -43,6 +43,7 @@ internal sealed class RestoreStateStore(string dataDir)
     {
         var path = StatePath(status.RestoreId);
         var temp = path + ".tmp";
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var stream = new FileStream(temp, FileMode.Create, FileAccess.Write);
         await using (stream.ConfigureAwait(false))
         {
