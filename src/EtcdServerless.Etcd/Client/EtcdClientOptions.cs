@@ -37,7 +37,7 @@ internal sealed record EtcdClientOptions
         var colon = value.IndexOf(':', StringComparison.Ordinal);
         if (colon <= 0)
         {
-            throw new ArgumentException("--user must be USER:PASSWORD.", nameof(value));
+            throw new ArgumentException("--user must be USER:PASSWORD.");
         }
 
         return (value[..colon], value[(colon + 1)..]);
@@ -53,12 +53,12 @@ internal sealed record EtcdClientOptions
             var text = part.Contains("://", StringComparison.Ordinal) ? part : "http://" + part;
             if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             {
-                throw new ArgumentException($"'{part}' is not an http:// or https:// endpoint.", nameof(value));
+                throw new ArgumentException($"'{part}' is not an http:// or https:// endpoint.");
             }
 
             list.Add(uri);
         }
 
-        return list.Count > 0 ? list : throw new ArgumentException("At least one endpoint is required.", nameof(value));
+        return list.Count > 0 ? list : throw new ArgumentException("At least one endpoint is required.");
     }
 }

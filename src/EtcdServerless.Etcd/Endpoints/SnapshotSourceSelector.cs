@@ -162,8 +162,7 @@ internal sealed class SnapshotSourceSelector
             var tier = noSpace ? 3 : s.IsLearner ? 2 : (s.IsLeader != _options.PreferLeader) ? 1 : 0;
             var why = string.Create(CultureInfo.InvariantCulture,
                 $"{role}, applied index {s.RaftAppliedIndex} ({lag} behind leader), term {s.RaftTerm}, db {s.DbSize} bytes")
-                + (noSpace ? ", NOSPACE alarm (last resort)" : "")
-                + (tier == 1 && !_options.PreferLeader ? " (followers preferred)" : "");
+                + (noSpace ? ", NOSPACE alarm (last resort)" : "");
             ranked.Add((new SnapshotSourceCandidate(probe.Endpoint, s.Header.MemberId, name, s.IsLeader, s.RaftAppliedIndex, s.RaftTerm, s.Version, s.DbSize, why)
             {
                 Status = s,
