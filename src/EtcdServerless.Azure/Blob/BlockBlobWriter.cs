@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using EtcdServerless.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace EtcdServerless.Azure.Blob;
+
+/// <summary>
+/// A staged block-blob write: bytes go into pooled block buffers, full blocks upload with Put Block (at most
+/// <see cref="BlobStoreOptions.MaxConcurrency"/> in flight, so memory stays bounded), and
+/// <see cref="CommitAsync"/> publishes them atomically with Put Block List under <c>If-None-Match: *</c>.
+/// Uncommitted blocks are invisible to readers and listings and the service discards them on its own.
+/// </summary>
+/// <remarks>
+/// Block ids embed a random writer id so concurrent writers of the same name never overwrite each other's
+/// staged blocks: whichever commits first wins, the other gets <see cref="BackupObjectExistsException"/>.
+/// </remarks>
+internal sealed class BlockBlobWriter : IBackupObjectWriter
+{
+    private readonly BlobRestClient _client;
+    private readonly BlobStoreOptions _options;
+    private readonly BackupObjectWriteOptions _writeOptions;
+    private readonly Func<StoredObjectInfo, CancellationToken, Task<StoredObjectInfo>> _afterCommit;
+    private readonly ILogger _logger;
+    private readonly string _blob;
+    private readonly string _displayName;
+    private readonly string _writerId = Guid.NewGuid().ToString("N");
+    private readonly SemaphoreSlim _slots;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly List<Task> _uploads = [];
+    private readonly List<string> _blockIds = [];
+    private readonly IncrementalHash _blobMd5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+    private byte[]? _buffer;
+    private int _filled;
+    private long _length;
+    private bool _committed;
+    private bool _disposed;
+
+    public BlockBlobWriter(BlobRestClient client, BlobStoreOptions options, string blob, string displayName,
+        BackupObjectWriteOptions writeOptions, Func<StoredObjectInfo, CancellationToken, Task<StoredObjectInfo>> afterCommit, ILogger logger)
+    {
+        _client = client;
+        _options = options;
+        _blob = blob;
+        _displayName = displayName;
+        _writeOptions = writeOptions;
+        _afterCommit = afterCommit;
+        _logger = logger;
+        _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        Content = new WriteStream(this);
+    }
+
+    /// <inheritdoc/>
+    public Stream Content { get; }
+
+    /// <inheritdoc/>
+    public async Task<StoredObjectInfo> CommitAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_committed)
+        {
+            throw new InvalidOperationException($"'{_displayName}' is already committed.");
+        }
+
+        if (_filled > 0)
+        {
+            await StageBufferAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(_uploads).ConfigureAwait(false);
+        var answer = await _client.PutBlockListAsync(_blob, _blockIds, _writeOptions.ContentType, _blobMd5.GetHashAndReset(),
+            _writeOptions.Tags, cancellationToken).ConfigureAwait(false);
+        if (answer.Status is 409 or 412 && answer.ErrorCode is "BlobAlreadyExists" or "ConditionNotMet" or null)
+        {
+            throw new BackupObjectExistsException($"'{_displayName}' already exists; backup objects are write-once.", answer.Failure);
+        }
+
+        if (answer.Failure is not null)
+        {
+            throw answer.Failure;
+        }
+
+        _committed = true;
+        _logger.BlobCommitted(_displayName, _length, _blockIds.Count);
+        var info = new StoredObjectInfo(_displayName, _length, answer.LastModified ?? DateTimeOffset.UtcNow) { ETag = answer.ETag };
+        return await _afterCommit(info, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await _abort.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_uploads).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or BackupStoreException)
+        {
+            // Abandoned: the staged blocks are garbage the service collects.
+        }
+
+        if (!_committed)
+        {
+            _logger.WriteAbandoned(_displayName, _blockIds.Count);
+        }
+
+        ReturnBuffer();
+        _abort.Dispose();
+        _slots.Dispose();
+        _blobMd5.Dispose();
+    }
+
+    private async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_committed)
+        {
+            throw new InvalidOperationException($"'{_displayName}' is already committed.");
+        }
+
+        ThrowIfUploadFailed();
+        _blobMd5.AppendData(data.Span);
+        while (!data.IsEmpty)
+        {
+            _buffer ??= ArrayPool<byte>.Shared.Rent(_options.BlockSize);
+            var take = Math.Min(data.Length, _options.BlockSize - _filled);
+            data.Span[..take].CopyTo(_buffer.AsSpan(_filled));
+            _filled += take;
+            _length += take;
+            data = data[take..];
+            if (_filled == _options.BlockSize)
+            {
+                await StageBufferAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task StageBufferAsync(CancellationToken cancellationToken)
+    {
+        // Wait for a free slot before handing the buffer off: this is what bounds memory.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
+        await _slots.WaitAsync(linked.Token).ConfigureAwait(false);
+        var buffer = _buffer!;
+        var length = _filled;
+        _buffer = null;
+        _filled = 0;
+        var index = _blockIds.Count;
+        if (index >= 50_000)
+        {
+            _slots.Release();
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new BackupStoreException($"'{_displayName}' needs more than 50,000 blocks; raise the block size.");
+        }
+
+        var blockId = Convert.ToBase64String(Encoding.ASCII.GetBytes(
+            string.Create(CultureInfo.InvariantCulture, $"{_writerId}-{index:D8}")));
+        _blockIds.Add(blockId);
+        _uploads.RemoveAll(t => t.IsCompletedSuccessfully);
+        _uploads.Add(UploadAsync(blockId, index, buffer, length));
+    }
+
+    private async Task UploadAsync(string blockId, int index, byte[] buffer, int length)
+    {
+        try
+        {
+            var data = buffer.AsMemory(0, length);
+        // MD5 is the Blob service's transactional integrity check (Content-MD5), not a security primitive.
+#pragma warning disable CA5351
+            await _client.PutBlockAsync(_blob, blockId, data, MD5.HashData(data.Span), _abort.Token).ConfigureAwait(false);
+#pragma warning restore CA5351
+            _logger.BlockStaged(index, length, _displayName);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _slots.Release();
+        }
+    }
+
+    private void ThrowIfUploadFailed()
+    {
+        foreach (var upload in _uploads)
+        {
+            if (upload.IsFaulted)
+            {
+                upload.GetAwaiter().GetResult();
+            }
+        }
+    }
+
+    private void ReturnBuffer()
+    {
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
+        }
+    }
+
+    /// <summary>The write-only, forward-only stream handed to the producer.</summary>
+    private sealed class WriteStream(BlockBlobWriter owner) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => !owner._disposed && !owner._committed;
+
+        public override long Length => owner._length;
+
+        public override long Position
+        {
+            get => owner._length;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            // Synchronous callers (e.g. CryptoStream.Write) block on the upload slot; prefer WriteAsync.
+            owner.WriteAsync(buffer.ToArray(), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            owner.WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            owner.WriteAsync(buffer, cancellationToken);
+    }
+}

@@ -1,0 +1,129 @@
+using EtcdServerless.Azure.Blob;
+using EtcdServerless.Azure.Tests.Fakes;
+using EtcdServerless.Core.Storage;
+using EtcdServerless.Testing.Azurite;
+
+namespace EtcdServerless.Azure.Tests.Blob;
+
+/// <summary>Faults injected between the store and a real Azurite by a loopback proxy.</summary>
+[Collection(AzuriteGroup.Name)]
+[Trait("Category", "Azure")]
+public sealed class BlobFaultTests(AzuriteFixture fixture)
+{
+    private static bool IsPutBlock(string request) => request.StartsWith("PUT ", StringComparison.Ordinal) && request.Contains("comp=block&", StringComparison.Ordinal);
+
+    private static bool IsPutBlockList(string request) => request.Contains("comp=blocklist", StringComparison.Ordinal);
+
+    [Fact]
+    public async Task Write_First503s_AreRetriedAndSucceed()
+    {
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        proxy.Rule = (n, _) => n <= 3 ? Fault.ServiceUnavailable : Fault.None;
+        var (store, direct) = await StoresAsync(proxy);
+        var data = TestData.Random(300_000, seed: 20);
+
+        await TestData.WriteAsync(store, "a", data);
+
+        Assert.Equal(3, proxy.Faults);
+        Assert.Equal(data, await TestData.ReadAsync(direct, "a"));
+    }
+
+    [Fact]
+    public async Task Read_RangeGets503_AreRetriedAndSucceed()
+    {
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        var (store, direct) = await StoresAsync(proxy);
+        var data = TestData.Random(260_000, seed: 21);
+        await TestData.WriteAsync(direct, "a", data);
+        var gets = 0;
+        proxy.Rule = (_, r) => r.StartsWith("GET ", StringComparison.Ordinal) && Interlocked.Increment(ref gets) % 2 == 1 ? Fault.ServiceUnavailable : Fault.None;
+
+        Assert.Equal(data, await TestData.ReadAsync(store, "a"));
+        Assert.True(proxy.Faults >= 3);
+    }
+
+    [Fact]
+    public async Task Write_PutBlockAlways503_FailsCleanlyWithNothingCommitted()
+    {
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        proxy.Rule = (_, r) => IsPutBlock(r) ? Fault.ServiceUnavailable : Fault.None;
+        var (store, direct) = await StoresAsync(proxy, o => o with { MaxRetries = 2 });
+
+        var ex = await Assert.ThrowsAsync<BackupStoreException>(() => TestData.WriteAsync(store, "a", TestData.Random(300_000, seed: 22)));
+
+        Assert.Contains("503", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("ServerBusy", ex.Message, StringComparison.Ordinal);
+        Assert.Null(await direct.GetInfoAsync("a"));
+        Assert.Empty(await TestData.ListAsync(direct));
+    }
+
+    [Fact]
+    public async Task Write_DelayPastTimeout_IsRetriedAndSucceeds()
+    {
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        var delayed = 0;
+        proxy.Rule = (_, r) => IsPutBlock(r) && Interlocked.Exchange(ref delayed, 1) == 0 ? Fault.Delay : Fault.None;
+        proxy.Delay = TimeSpan.FromSeconds(4);
+        var (store, direct) = await StoresAsync(proxy, o => o with { NetworkTimeout = TimeSpan.FromSeconds(1) });
+        var data = TestData.Random(200_000, seed: 23);
+
+        await TestData.WriteAsync(store, "a", data);
+
+        Assert.Equal(1, proxy.Faults);
+        Assert.Equal(data, await TestData.ReadAsync(direct, "a"));
+    }
+
+    [Fact]
+    public async Task Write_DelayOnEveryTry_FailsWithTimeoutAndNothingCommitted()
+    {
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        proxy.Rule = (_, r) => IsPutBlockList(r) ? Fault.Delay : Fault.None;
+        proxy.Delay = TimeSpan.FromSeconds(3);
+        var (store, direct) = await StoresAsync(proxy, o => o with { NetworkTimeout = TimeSpan.FromSeconds(1), MaxRetries = 1 });
+
+        await Assert.ThrowsAsync<BackupStoreException>(() => TestData.WriteAsync(store, "a", TestData.Random(100_000, seed: 24)));
+
+        // The delayed Put Block List never reaches Azurite after the client gave up, so nothing was committed.
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        Assert.Empty(await TestData.ListAsync(direct));
+    }
+
+    [Fact]
+    public async Task Write_ConnectionResetMidBlock_IsRetriedAndSucceeds()
+    {
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        var resets = 0;
+        proxy.Rule = (_, r) => IsPutBlock(r) && Interlocked.Increment(ref resets) <= 2 ? Fault.ResetMidBody : Fault.None;
+        var (store, direct) = await StoresAsync(proxy);
+        var data = TestData.Random(300_000, seed: 25);
+
+        await TestData.WriteAsync(store, "a", data);
+
+        Assert.Equal(2, proxy.Faults);
+        Assert.Equal(data, await TestData.ReadAsync(direct, "a"));
+    }
+
+    [Fact]
+    public async Task Commit_ConnectionResetEveryTry_FailsCleanlyWithNothingListed()
+    {
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        proxy.Rule = (_, r) => IsPutBlockList(r) ? Fault.ResetMidBody : Fault.None;
+        var (store, direct) = await StoresAsync(proxy, o => o with { MaxRetries = 2 });
+
+        var ex = await Assert.ThrowsAsync<BackupStoreException>(() => TestData.WriteAsync(store, "a", TestData.Random(100_000, seed: 26)));
+
+        Assert.NotNull(ex.InnerException);
+        Assert.Equal(3, proxy.Faults);
+        Assert.Empty(await TestData.ListAsync(direct));
+    }
+
+    private async Task<(BlobBackupStore ThroughProxy, BlobBackupStore Direct)> StoresAsync(FaultInjectingProxy proxy, Func<BlobStoreOptions, BlobStoreOptions>? tweak = null)
+    {
+        var container = AzuriteFixture.NewContainer();
+        await fixture.Azurite.CreateContainerAsync(container);
+        var credential = BlobCredential.FromSharedKey(AzuriteProcess.AccountName, AzuriteProcess.AccountKey);
+        var options = fixture.Options(container, proxy.Through(fixture.Azurite.BlobEndpoint));
+        options = tweak?.Invoke(options) ?? options;
+        return (new BlobBackupStore(options, credential), new BlobBackupStore(fixture.Options(container), credential));
+    }
+}
