@@ -111,6 +111,41 @@ public sealed class SnapshotCaptureTests
     }
 
     [Fact]
+    public async Task CaptureAsync_MemberStallsMidStream_IdleTimeoutMovesToNextMember()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions());
+        await FillAsync(cluster, keys: 100);
+        await using var proxy = FaultyTcpProxy.StallAfter(cluster.ClientUrls[0], 150_000);
+        var plan = SnapshotSourcePlan.FromEndpoints([proxy.UrlFor(cluster.ClientUrls[0]), cluster.ClientUris[0]]);
+        var file = Path.Combine(cluster.WorkDirectory, "snap.db");
+        var capture = new SnapshotCapture(cluster.ClientOptions(), new SnapshotCaptureOptions { IdleTimeout = TimeSpan.FromSeconds(1) });
+
+        var result = await capture.CaptureAsync(plan, file);
+
+        Assert.Equal(2, result.Attempts.Count);
+        Assert.Contains("no snapshot data", result.Attempts[0].Error, StringComparison.Ordinal);
+        Assert.Equal(cluster.ClientUris[0], result.Source.Endpoint);
+        await SnapshotTrailerVerifier.VerifyFileAsync(file);
+    }
+
+    [Fact]
+    public async Task CaptureAsync_CallerCancels_ThrowsCanceledAndLeavesNoFile()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions());
+        await FillAsync(cluster, keys: 100);
+        await using var proxy = FaultyTcpProxy.StallAfter(cluster.ClientUrls[0], 150_000);
+        var plan = SnapshotSourcePlan.FromEndpoints([proxy.UrlFor(cluster.ClientUrls[0]), cluster.ClientUris[0]]);
+        var file = Path.Combine(cluster.WorkDirectory, "snap.db");
+        using var cts = new CancellationTokenSource();
+        var hooks = new SnapshotCaptureHooks { Progress = (done, _) => { if (done > 100_000) { cts.Cancel(); } } };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new SnapshotCapture(cluster.ClientOptions()).CaptureAsync(plan, file, hooks, cts.Token));
+
+        Assert.False(File.Exists(file));
+        Assert.False(File.Exists(file + ".part"));
+    }
+
+    [Fact]
     public async Task CaptureAsync_EveryMemberBroken_ThrowsAndLeavesNoFile()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions());

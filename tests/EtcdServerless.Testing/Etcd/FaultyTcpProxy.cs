@@ -16,11 +16,12 @@ public sealed class FaultyTcpProxy : IAsyncDisposable
     private readonly List<Task> _tasks = [];
     private readonly Task _acceptLoop;
 
-    private FaultyTcpProxy(IPEndPoint target, long? cutAfterBytes, long? flipByteAt)
+    private FaultyTcpProxy(IPEndPoint target, long? cutAfterBytes, long? flipByteAt, long? stallAfterBytes = null)
     {
         _target = target;
         CutAfterBytes = cutAfterBytes;
         FlipByteAt = flipByteAt;
+        StallAfterBytes = stallAfterBytes;
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -35,6 +36,9 @@ public sealed class FaultyTcpProxy : IAsyncDisposable
 
     /// <summary>Invert the byte at this server-to-client offset of each connection.</summary>
     public long? FlipByteAt { get; }
+
+    /// <summary>Stop forwarding (but keep the connection open) after this many server-to-client bytes.</summary>
+    public long? StallAfterBytes { get; }
 
     /// <summary>Connections accepted so far.</summary>
     public int Connections { get; private set; }
@@ -69,6 +73,9 @@ public sealed class FaultyTcpProxy : IAsyncDisposable
         await Task.WhenAll(pending.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
         _stop.Dispose();
     }
+
+    /// <summary>Proxy to <paramref name="targetUrl"/> that goes silent after <paramref name="bytes"/> (a hung member).</summary>
+    public static FaultyTcpProxy StallAfter(string targetUrl, long bytes) => new(Resolve(targetUrl), null, null, bytes);
 
     private static IPEndPoint Resolve(string url)
     {
@@ -132,6 +139,13 @@ public sealed class FaultyTcpProxy : IAsyncDisposable
                 await to.WriteAsync(buffer.AsMemory(0, allowed), cancellationToken).ConfigureAwait(false);
                 await to.FlushAsync(cancellationToken).ConfigureAwait(false);
                 return;
+            }
+
+            if (faulty && StallAfterBytes is { } stall && total + read >= stall)
+            {
+                await to.WriteAsync(buffer.AsMemory(0, (int)(stall - total)), cancellationToken).ConfigureAwait(false);
+                await to.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
             }
 
             if (faulty && FlipByteAt is { } flip && flip >= total && flip < total + read)
