@@ -7,6 +7,8 @@ namespace EtcdServerless.Core.Crypto;
 /// Write side of the body: buffers plaintext into chunks and writes each as ciphertext || tag. A full chunk
 /// is only sealed once more data arrives, so the final chunk (0..chunkSize bytes, final flag set) is written
 /// by <see cref="CompleteAsync"/> alone; disposal without it leaves an artifact that fails as truncated.
+/// The async path double-buffers: chunk N+1 is sealed while chunk N is still being written, so encryption
+/// overlaps the store's I/O (at most two sealed chunks are in memory).
 /// </summary>
 internal sealed class ChunkSealingStream : Stream
 {
@@ -19,6 +21,8 @@ internal sealed class ChunkSealingStream : Stream
     private readonly IncrementalHash? _ciphertextHash;
     private byte[]? _plain;
     private byte[]? _cipher;
+    private byte[]? _spareCipher;
+    private Task _pendingWrite = Task.CompletedTask;
     private int _filled;
     private uint _counter;
     private bool _completed;
@@ -37,6 +41,7 @@ internal sealed class ChunkSealingStream : Stream
         _ciphertextHash = ciphertextHash;
         _plain = ArrayPool<byte>.Shared.Rent(_chunkSize);
         _cipher = ArrayPool<byte>.Shared.Rent(_chunkSize + EnvelopeFormat.TagSize);
+        _spareCipher = ArrayPool<byte>.Shared.Rent(_chunkSize + EnvelopeFormat.TagSize);
     }
 
     /// <summary>Bytes written to the inner stream by this stream (the header is counted by the caller).</summary>
@@ -67,6 +72,7 @@ internal sealed class ChunkSealingStream : Stream
         {
             if (_filled == _chunkSize)
             {
+                _pendingWrite.GetAwaiter().GetResult();
                 var length = Seal(final: false);
                 _inner.Write(_cipher!, 0, length);
             }
@@ -88,8 +94,7 @@ internal sealed class ChunkSealingStream : Stream
         {
             if (_filled == _chunkSize)
             {
-                var length = Seal(final: false);
-                await _inner.WriteAsync(_cipher.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                await SealAndStartWriteAsync(final: false, cancellationToken).ConfigureAwait(false);
             }
 
             var take = Math.Min(buffer.Length, _chunkSize - _filled);
@@ -103,16 +108,35 @@ internal sealed class ChunkSealingStream : Stream
     public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
         EnsureWritable();
-        var length = Seal(final: true);
-        await _inner.WriteAsync(_cipher.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        await SealAndStartWriteAsync(final: true, cancellationToken).ConfigureAwait(false);
+        await _pendingWrite.ConfigureAwait(false);
         await _inner.FlushAsync(cancellationToken).ConfigureAwait(false);
         _completed = true;
     }
 
-    // Flushing the inner stream never seals a partial chunk: chunk boundaries are fixed by the format.
-    public override void Flush() => _inner.Flush();
+    // Seals into the free buffer while the previous chunk's write may still run, then waits for that write
+    // (writes to the inner stream stay sequential) and starts this one without awaiting it.
+    private async Task SealAndStartWriteAsync(bool final, CancellationToken cancellationToken)
+    {
+        var length = Seal(final);
+        await _pendingWrite.ConfigureAwait(false);
+        var sealedChunk = _cipher!;
+        _pendingWrite = _inner.WriteAsync(sealedChunk.AsMemory(0, length), cancellationToken).AsTask();
+        (_cipher, _spareCipher) = (_spareCipher, _cipher);
+    }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+    // Flushing the inner stream never seals a partial chunk: chunk boundaries are fixed by the format.
+    public override void Flush()
+    {
+        _pendingWrite.GetAwaiter().GetResult();
+        _inner.Flush();
+    }
+
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await _pendingWrite.ConfigureAwait(false);
+        await _inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
@@ -153,6 +177,7 @@ internal sealed class ChunkSealingStream : Stream
         if (disposing && !_disposed)
         {
             _disposed = true;
+            WaitForPendingWrite();
             _aes.Dispose();
             ReturnBuffers();
             if (!_leaveOpen)
@@ -169,6 +194,15 @@ internal sealed class ChunkSealingStream : Stream
         if (!_disposed)
         {
             _disposed = true;
+            try
+            {
+                await _pendingWrite.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or NotSupportedException)
+            {
+                // The write failed or was cancelled; the artifact is abandoned anyway.
+            }
+
             _aes.Dispose();
             ReturnBuffers();
             if (!_leaveOpen)
@@ -178,6 +212,19 @@ internal sealed class ChunkSealingStream : Stream
         }
 
         await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    // A buffer must never go back to the pool while a write still reads from it.
+    private void WaitForPendingWrite()
+    {
+        try
+        {
+            _pendingWrite.GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or NotSupportedException)
+        {
+            // The write failed or was cancelled; the artifact is abandoned anyway.
+        }
     }
 
     private void ReturnBuffers()
@@ -193,6 +240,12 @@ internal sealed class ChunkSealingStream : Stream
         {
             ArrayPool<byte>.Shared.Return(_cipher);
             _cipher = null;
+        }
+
+        if (_spareCipher is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_spareCipher);
+            _spareCipher = null;
         }
     }
 }

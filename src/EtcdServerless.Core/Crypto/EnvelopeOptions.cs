@@ -20,6 +20,9 @@ internal sealed record EnvelopeOptions
     /// <summary>Plaintext bytes per chunk, between <see cref="EnvelopeFormat.MinChunkSize"/> and <see cref="EnvelopeFormat.MaxChunkSize"/>.</summary>
     public int ChunkSize { get; init; } = EnvelopeFormat.DefaultChunkSize;
 
+    /// <summary>Whether to compute the SHA-256 of the artifact while writing (for the manifest); costs one hash pass.</summary>
+    public bool ComputeArtifactSha256 { get; init; } = true;
+
     internal void Validate()
     {
         if (ChunkSize is < EnvelopeFormat.MinChunkSize or > EnvelopeFormat.MaxChunkSize)

@@ -14,12 +14,12 @@ internal sealed class EnvelopeWriteStream : Stream
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
     private readonly ChunkSealingStream _sealer;
-    private readonly IncrementalHash _ciphertextHash;
+    private readonly IncrementalHash? _ciphertextHash;
     private Stream? _compressor;
     private bool _completed;
     private bool _disposed;
 
-    private EnvelopeWriteStream(Stream inner, bool leaveOpen, EnvelopeHeader header, ChunkSealingStream sealer, Stream? compressor, IncrementalHash hash)
+    private EnvelopeWriteStream(Stream inner, bool leaveOpen, EnvelopeHeader header, ChunkSealingStream sealer, Stream? compressor, IncrementalHash? hash)
     {
         _inner = inner;
         _leaveOpen = leaveOpen;
@@ -38,7 +38,7 @@ internal sealed class EnvelopeWriteStream : Stream
     /// <summary>Artifact bytes (header + sealed chunks) written to the inner stream so far.</summary>
     public long ArtifactLength => Header.Length + _sealer.BytesWritten;
 
-    /// <summary>SHA-256 of the whole artifact as written (header + ciphertext); available after <see cref="CompleteAsync"/>.</summary>
+    /// <summary>SHA-256 of the whole artifact as written (header + ciphertext); set by <see cref="CompleteAsync"/> when enabled in the options.</summary>
     public byte[]? ArtifactSha256 { get; private set; }
 
     /// <summary>Writes the header to <paramref name="inner"/> and returns the stream to write plaintext to.</summary>
@@ -51,16 +51,16 @@ internal sealed class EnvelopeWriteStream : Stream
         Span<byte> dataKey = stackalloc byte[EnvelopeFormat.DataKeySize];
         EnvelopeHeader header;
         ChunkSealingStream sealer;
-        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var hash = options.ComputeArtifactSha256 ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         try
         {
             header = EnvelopeHeader.Create(kek, options, dataKey);
-            hash.AppendData(header.Bytes);
+            hash?.AppendData(header.Bytes);
             sealer = new ChunkSealingStream(inner, header, dataKey, hash, leaveOpen: true);
         }
         catch
         {
-            hash.Dispose();
+            hash?.Dispose();
             throw;
         }
         finally
@@ -75,7 +75,7 @@ internal sealed class EnvelopeWriteStream : Stream
         catch
         {
             await sealer.DisposeAsync().ConfigureAwait(false);
-            hash.Dispose();
+            hash?.Dispose();
             throw;
         }
 
@@ -145,7 +145,7 @@ internal sealed class EnvelopeWriteStream : Stream
         }
 
         await _sealer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        ArtifactSha256 = _ciphertextHash.GetHashAndReset();
+        ArtifactSha256 = _ciphertextHash?.GetHashAndReset();
         _completed = true;
     }
 
@@ -167,7 +167,7 @@ internal sealed class EnvelopeWriteStream : Stream
             _disposed = true;
             DisposeCompressorWithoutCompleting();
             _sealer.Dispose();
-            _ciphertextHash.Dispose();
+            _ciphertextHash?.Dispose();
             if (!_leaveOpen)
             {
                 _inner.Dispose();
@@ -184,7 +184,7 @@ internal sealed class EnvelopeWriteStream : Stream
             _disposed = true;
             DisposeCompressorWithoutCompleting();
             await _sealer.DisposeAsync().ConfigureAwait(false);
-            _ciphertextHash.Dispose();
+            _ciphertextHash?.Dispose();
             if (!_leaveOpen)
             {
                 await _inner.DisposeAsync().ConfigureAwait(false);
