@@ -12,8 +12,26 @@ internal static class CliApplication
         var console = new CliConsole(stdout ?? Console.Out, stderr ?? Console.Error);
         var root = BuildRootCommand(console);
         var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            // One clear line, not the parser's multi-line error block and help dump.
+            await console.Error.WriteLineAsync($"error: {parseResult.Errors[0].Message.ReplaceLineEndings(" ")} (see '{string.Join(' ', CommandPath(parseResult))} --help')").ConfigureAwait(false);
+            return Commands.CommandAction.UsageError;
+        }
+
         var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error };
         return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Stack<string> CommandPath(ParseResult parseResult)
+    {
+        var names = new Stack<string>();
+        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Push(result.Command is RootCommand ? "etcd-backup" : result.Command.Name);
+        }
+
+        return names;
     }
 
     /// <summary>The command tree. Each area adds its verbs in its own file under Commands/.</summary>

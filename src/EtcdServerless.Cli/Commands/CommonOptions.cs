@@ -12,6 +12,12 @@ internal static class CommonOptions
         Recursive = true,
     };
 
+    /// <summary><c>--cluster NAME</c>: one configured cluster (all when omitted).</summary>
+    public static Option<string?> Cluster() => new("--cluster", "-c")
+    {
+        Description = "A configured cluster name (default: every configured cluster).",
+    };
+
     /// <summary><c>-o table|json</c> (table by default).</summary>
     public static Option<OutputFormat> Output() => new("--output", "-o")
     {
@@ -22,7 +28,7 @@ internal static class CommonOptions
     /// <summary><c>--config F</c>.</summary>
     public static Option<FileInfo?> Config() => new("--config")
     {
-        Description = "Configuration file (JSON). Environment variables override it (ETCDBACKUP_ prefix... see docs/configuration.md).",
+        Description = "Configuration file (JSON); default $ETCD_BACKUP_CONFIG, else the config.json beside the default key directory. Environment variables override any key with '__' as separator and no prefix (e.g. Store__Uri), as Function App settings do; see docs/configuration.md.",
     };
 }
 

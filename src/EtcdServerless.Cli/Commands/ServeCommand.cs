@@ -1,14 +1,53 @@
 using System.CommandLine;
+using EtcdServerless.Cli.Composition;
+using EtcdServerless.Cli.Serve;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace EtcdServerless.Cli.Commands;
 
-/// <summary>Run the schedules and the HTTP API (same as the Function App).</summary>
+/// <summary><c>etcd-backup serve</c>: the schedules and the HTTP API, the same as the Function App.</summary>
 internal static class ServeCommand
 {
     public static Command Create(CliConsole console)
     {
-        // Placeholder until its area lands; owner replaces this file.
-        _ = console;
-        return new Command("serve", "Run the schedules and the HTTP API (same as the Function App).");
+        var config = CommonOptions.Config();
+        var urls = new Option<string?>("--urls") { Description = "Listen URLs (';'-separated); overrides Api:Urls." };
+        var command = new Command("serve", "Run the schedules and the HTTP API (same as the Function App).") { config, urls };
+        CommandAction.Set(command, console, async (parse, ct) =>
+        {
+            var session = CliSession.Open(parse, config, console, LogLevel.Information);
+            await using var disposeSession = session.ConfigureAwait(false);
+            var options = session.Configuration.Options;
+            if (string.IsNullOrWhiteSpace(options.Api.ApiKey))
+            {
+                throw new InvalidOperationException("Api:ApiKey: serve needs an API key (set Api:ApiKey in the config file or the Api__ApiKey environment variable)");
+            }
+
+            var listen = parse.GetValue(urls) ?? options.Api.Urls;
+            var server = await ApiServer.StartAsync(session.Application, options.Api.ApiKey, listen, session.LoggerFactory, services =>
+            {
+                services.AddSingleton(session.Application);
+                services.AddSingleton(session.Application.Time);
+                services.AddHostedService<ScheduledBackupService>();
+            }, ct).ConfigureAwait(false);
+            await using (server.ConfigureAwait(false))
+            {
+                var scheduled = options.Clusters.Count(c => !string.IsNullOrWhiteSpace(c.Value.Schedule));
+                session.LoggerFactory.CreateLogger("EtcdServerless.Cli.Serve").ServeStarted(string.Join(", ", server.Addresses), scheduled);
+                await console.Error.WriteLineAsync($"serving on {string.Join(", ", server.Addresses)}; {scheduled} scheduled cluster(s); Ctrl+C to stop").ConfigureAwait(false);
+                try
+                {
+                    await server.WaitForShutdownAsync(ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    // Ctrl+C is a normal stop for a server.
+                }
+            }
+
+            return 0;
+        });
+        return command;
     }
 }

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using EtcdServerless.Cli.Commands;
+using Microsoft.Extensions.Logging;
+
+namespace EtcdServerless.Cli.Composition;
+
+/// <summary>One verb's configured application and logging, disposed together.</summary>
+internal sealed class CliSession : IAsyncDisposable
+{
+    private CliSession(LoadedConfiguration configuration, ILoggerFactory loggerFactory, BackupApplication application)
+    {
+        Configuration = configuration;
+        LoggerFactory = loggerFactory;
+        Application = application;
+    }
+
+    public LoadedConfiguration Configuration { get; }
+
+    public ILoggerFactory LoggerFactory { get; }
+
+    public BackupApplication Application { get; }
+
+    /// <summary>Loads the configuration named by <paramref name="configOption"/> and composes the application.</summary>
+    public static CliSession Open(ParseResult parseResult, Option<FileInfo?> configOption, CliConsole console, LogLevel minimum = LogLevel.Warning)
+    {
+        var verbose = parseResult.GetValue(CommonOptions.Verbose);
+        var configuration = ConfigurationLoader.Load(parseResult.GetValue(configOption)?.FullName);
+        var loggerFactory = CliLogging.Create(console, verbose ? LogLevel.Debug : minimum);
+        try
+        {
+            return new CliSession(configuration, loggerFactory, BackupApplication.Create(configuration.Options, loggerFactory));
+        }
+        catch
+        {
+            loggerFactory.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Application.DisposeAsync().ConfigureAwait(false);
+        LoggerFactory.Dispose();
+    }
+}

@@ -1,0 +1,34 @@
+using System.Globalization;
+using EtcdServerless.Etcd.Client;
+
+namespace EtcdServerless.Cli.Demo;
+
+/// <summary>A tiny Kubernetes-like registry: namespaces, pods, config maps, services, leases.</summary>
+internal static class SampleData
+{
+    public static async Task<int> WriteAsync(EtcdClient client, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        string[] namespaces = ["default", "kube-system", "payments", "web", "monitoring"];
+        foreach (var ns in namespaces)
+        {
+            await client.PutAsync($"/registry/namespaces/{ns}", $$$"""{"kind":"Namespace","metadata":{"name":"{{{ns}}}"}}""", cancellationToken: cancellationToken).ConfigureAwait(false);
+            count++;
+            for (var i = 0; i < 40; i++)
+            {
+                var pod = string.Create(CultureInfo.InvariantCulture, $"app-{i:D3}");
+                await client.PutAsync($"/registry/pods/{ns}/{pod}", $$$"""{"kind":"Pod","metadata":{"name":"{{{pod}}}","namespace":"{{{ns}}}"},"spec":{"containers":[{"name":"app","image":"registry.example/app:1.{{{i}}}"}]}}""", cancellationToken: cancellationToken).ConfigureAwait(false);
+                count++;
+            }
+
+            for (var i = 0; i < 10; i++)
+            {
+                await client.PutAsync($"/registry/configmaps/{ns}/config-{i}", $$$"""{"kind":"ConfigMap","data":{"setting":"{{{i}}}"}}""", cancellationToken: cancellationToken).ConfigureAwait(false);
+                await client.PutAsync($"/registry/services/specs/{ns}/svc-{i}", $$$"""{"kind":"Service","spec":{"ports":[{"port":{{{8000 + i}}}}]}}""", cancellationToken: cancellationToken).ConfigureAwait(false);
+                count += 2;
+            }
+        }
+
+        return count;
+    }
+}
