@@ -44,6 +44,9 @@ param requireImmutability bool = true
 @description('Set to true after the container policy has been locked (docs/operations.md); the template then no longer declares it.')
 param immutabilityPolicyLocked bool = false
 
+@description('Run the consistency-check activity after every backup (Backup__ConsistencyCheck).')
+param backupConsistencyCheck bool = false
+
 @description('Days deleted blobs, versions and containers stay recoverable.')
 @minValue(1)
 @maxValue(365)
@@ -222,7 +225,7 @@ module functionApp 'modules/functionApp.bicep' = {
     keysUri: '${keyVault.outputs.vaultUri}secrets/${kekSecretName}'
     vaultUri: keyVault.outputs.vaultUri
     clusters: clusters
-    taskHubName: 'etcdbackup${environmentName}'
+    backupConsistencyCheck: backupConsistencyCheck
     integrationSubnetId: networkEnabled ? vnet.outputs.integrationSubnetId : ''
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB

@@ -61,8 +61,8 @@ param vaultUri string
 @description('Clusters to back up.')
 param clusters clusterConfig[]
 
-@description('Durable Functions task hub name (letters and digits), referenced by host.json as %TASKHUB_NAME%.')
-param taskHubName string
+@description('Backup__ConsistencyCheck, read by the Functions composition: run the consistency-check activity after each backup.')
+param backupConsistencyCheck bool
 
 @description('Subnet for VNet integration; empty for none.')
 param integrationSubnetId string
@@ -91,7 +91,11 @@ var hostSettings = [
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
   { name: 'AZURE_CLIENT_ID', value: identityClientId }
-  { name: 'TASKHUB_NAME', value: taskHubName }
+]
+
+// Pipeline switches read directly by src/EtcdServerless.Functions (outside EtcdBackupOptions).
+var pipelineSettings = [
+  { name: 'Backup__ConsistencyCheck', value: string(backupConsistencyCheck) }
 ]
 
 // EtcdBackupOptions: Store and Keys.
@@ -170,7 +174,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       http20Enabled: true
-      appSettings: concat(hostSettings, storeSettings, clusterSettings)
+      appSettings: concat(hostSettings, pipelineSettings, storeSettings, clusterSettings)
     }
     functionAppConfig: {
       deployment: {

@@ -51,10 +51,15 @@ internal static class AppSettingsContract
             Sorted(forbidden.Keys.Where(f => set.Any(s => Matches(f, s)))));
     }
 
-    /// <summary>The comparison for the real options tree and the real templates.</summary>
+    /// <summary>
+    /// The comparison for the real code and the given templates: the EtcdBackupOptions tree plus the keys the
+    /// Functions app reads directly.
+    /// </summary>
     public static AppSettingsReport ForBicepFiles(IEnumerable<string> bicepPaths) =>
         Compare(
-            ConfigurationKeys.Of(typeof(Core.Configuration.EtcdBackupOptions)),
+            ConfigurationKeys.Of(typeof(Core.Configuration.EtcdBackupOptions))
+                .Concat(CodeReadKeys.FromSources(CodeReadKeys.FunctionsSourceDirectory)
+                    .Where(k => !DeploymentContract.HostSettings.ContainsKey(k))),
             DeploymentContract.HostSettings,
             DeploymentContract.NotDeployed,
             DeploymentContract.ForbiddenOnFlex,

@@ -16,6 +16,44 @@ public sealed class AppSettingsContractTests
     }
 
     [Fact]
+    public void CodeReadKeys_FunctionsApp_FindsDirectReads()
+    {
+        var keys = CodeReadKeys.FromSources(CodeReadKeys.FunctionsSourceDirectory);
+
+        Assert.Contains("AZURE_CLIENT_ID", keys);
+        Assert.Contains("Backup__ConsistencyCheck", keys);
+    }
+
+    [Fact]
+    public void CodeReadKeys_LiteralsAndConstants_AreFound()
+    {
+        using var dir = new EtcdServerless.Testing.Infrastructure.TempDirectory("infra-keys");
+        File.WriteAllText(dir.Combine("A.cs"), """
+            const string KeySetting = "Some:Key";
+            var a = configuration.GetValue("Backup:Mode", 1);
+            var b = configuration.GetValue<int>("Backup:Count");
+            var c = configuration["Direct"];
+            var d = configuration[KeySetting];
+            var e = other.GetValue(x);
+            """);
+
+        var keys = CodeReadKeys.FromSources(dir.Path);
+
+        Assert.Equal(["Backup__Count", "Backup__Mode", "Direct", "Some__Key"], keys);
+    }
+
+    [Fact]
+    public void HostJson_Substitutions_AreDeployed()
+    {
+        // host.json may reference app settings as %NAME%; each must be set, or the host fails to start.
+        var hostJson = RepositoryFiles.Read("host.json");
+        var names = BicepAppSettings.NamesInFiles(RepositoryFiles.InfraBicepFiles());
+        var referenced = System.Text.RegularExpressions.Regex.Matches(hostJson, "%([A-Za-z0-9_]+)%").Select(m => m.Groups[1].Value);
+
+        Assert.All(referenced, r => Assert.Contains(r, names, StringComparer.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public void InfraTemplates_AppSettings_IncludeEveryOptionFamily()
     {
         // Guards the extraction itself: if the regex stopped matching, the contract test above would

@@ -18,7 +18,6 @@ internal static class DeploymentContract
         ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "Telemetry destination for host and worker; the alerts read it.",
         ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "Entra ingestion (the component has local auth disabled), with the user-assigned identity.",
         ["AZURE_CLIENT_ID"] = "Azure.Identity's DefaultAzureCredential picks the user-assigned identity from it for the Blob store and Key Vault clients.",
-        ["TASKHUB_NAME"] = "host.json extensions.durableTask.hubName = %TASKHUB_NAME%: a fixed, per-environment task hub name.",
     };
 
     /// <summary>

@@ -12,8 +12,8 @@ var settings = concat([
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: 'InstrumentationKey=0' }
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
   { name: 'AZURE_CLIENT_ID', value: '00000000-0000-0000-0000-000000000000' }
-  { name: 'TASKHUB_NAME', value: 'etcdbackupsample' }
   { name: 'FUNCTIONS_WORKER_RUNTIME', value: 'dotnet-isolated' }
+  { name: 'Backup__ConsistencyCheck', value: 'false' }
   { name: 'Store__Uri', value: 'https://stbak.blob.core.windows.net/etcd-backups' }
   { name: 'Store__ImmutabilityDays', value: '7' }
   { name: 'Store__RequireImmutability', value: 'true' }
