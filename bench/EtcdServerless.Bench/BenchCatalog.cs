@@ -5,6 +5,7 @@ internal static class BenchCatalog
 {
     private static readonly Dictionary<string, Func<string[], Task<int>>> s_scenarios = new(StringComparer.Ordinal)
     {
+        ["snapshot"] = Snapshot.SnapshotBench.RunAsync,
         ["backup"] = Backup.BackupBench.RunAsync,
     };
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace EtcdServerless.Etcd.Bbolt;
@@ -72,6 +73,7 @@ internal sealed class BboltFile : IDisposable
     /// Returns the bytes [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>)
     /// of the database. The span is valid until the next read.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlySpan<byte> Read(long offset, int length)
     {
         if (offset < 0 || length < 0 || offset > DataLength - length)
@@ -125,6 +127,7 @@ internal sealed class BboltFile : IDisposable
     /// equals the page number, exactly one known flag is set, and the span stays below the high-water mark.
     /// The span is valid until the next read.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlySpan<byte> ReadPage(ulong pageId, out ushort flags)
     {
         var pageSize = PageSize;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace EtcdServerless.Etcd.Bbolt;
 
@@ -140,6 +141,7 @@ internal sealed class BboltWalker : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WalkLeafEntries<TVisitor>(ReadOnlySpan<byte> page, ulong pageId, int depth, bool report, ref TVisitor visitor)
         where TVisitor : struct, IBboltVisitor
     {
@@ -366,6 +368,7 @@ internal sealed class BboltWalker : IDisposable
         return count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint LeafElement(ReadOnlySpan<byte> page, int index, ulong pageId, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
     {
         var element = BboltFormat.PageHeaderSize + (index * BboltFormat.ElementSize);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace EtcdServerless.Etcd.Inspection;
@@ -26,6 +27,7 @@ internal static class Crc32C
         : Sse42.IsSupported ? UpdateHardware32(register, data)
         : UpdateSoftware(register, data);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static uint UpdateHardware64(uint register, ReadOnlySpan<byte> data)
     {
         ulong crc = register;
@@ -53,6 +55,7 @@ internal static class Crc32C
         return result;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static uint UpdateHardware32(uint register, ReadOnlySpan<byte> data)
     {
         var crc = register;
@@ -70,6 +73,7 @@ internal static class Crc32C
         return crc;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static uint UpdateSoftware(uint register, ReadOnlySpan<byte> data)
     {
         var table = s_table.AsSpan();

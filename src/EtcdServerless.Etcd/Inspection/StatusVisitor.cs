@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
 using EtcdServerless.Etcd.Bbolt;
 
@@ -52,6 +53,7 @@ internal struct StatusVisitor : IBboltVisitor
             : BucketKind.Other;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnEntry(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool isBucket)
     {
         _crc = Crc32C.Update(Crc32C.Update(_crc, key), value);
@@ -66,6 +68,7 @@ internal struct StatusVisitor : IBboltVisitor
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OnRevisionKey(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         // 3.4/3.5 read main = key[0:8], sub = key[9:17] unchecked (shorter keys make etcdctl panic);
