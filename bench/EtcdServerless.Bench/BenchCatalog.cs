@@ -6,6 +6,7 @@ internal static class BenchCatalog
     private static readonly Dictionary<string, Func<string[], Task<int>>> s_scenarios = new(StringComparer.Ordinal)
     {
         ["snapshot"] = Snapshot.SnapshotBench.RunAsync,
+        ["seal"] = Seal.SealScenario.RunAsync,
         ["backup"] = Backup.BackupBench.RunAsync,
     };
 
