@@ -78,6 +78,7 @@ internal sealed class BlobBackupStore : IBackupStore
     {
         ValidateName(name);
         ArgumentNullException.ThrowIfNull(options);
+        ValidateTags(options.Tags);
         if (options.RequireImmutability && options.RetainUntil is null)
         {
             throw new ArgumentException("RequireImmutability needs RetainUntil.", nameof(options));
@@ -107,12 +108,8 @@ internal sealed class BlobBackupStore : IBackupStore
         var blob = _options.Prefix + name;
         var properties = await _client.GetPropertiesAsync(blob, cancellationToken).ConfigureAwait(false)
             ?? throw new BackupObjectNotFoundException($"'{name}' does not exist in {Description}.");
-        if (offset > properties.Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"'{name}' has only {properties.Length} bytes.");
-        }
-
-        var available = properties.Length - offset;
+        // Like the local store: an offset past the end reads nothing.
+        var available = Math.Max(0, properties.Length - offset);
         var count = length is null ? available : Math.Min(length.Value, available);
         return new RangedBlobReadStream(_client, blob, properties.ETag, offset, count, _options.ReadRangeSize, _options.MaxConcurrency);
     }
@@ -130,7 +127,7 @@ internal sealed class BlobBackupStore : IBackupStore
     /// <inheritdoc/>
     public async IAsyncEnumerable<StoredObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(prefix);
+        BackupObjectNames.ValidatePrefix(prefix);
         string? marker = null;
         do
         {
@@ -161,7 +158,7 @@ internal sealed class BlobBackupStore : IBackupStore
     public Task SetTagsAsync(string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
     {
         ValidateName(name);
-        ArgumentNullException.ThrowIfNull(tags);
+        ValidateTags(tags);
         return _client.SetTagsAsync(_options.Prefix + name, tags, cancellationToken);
     }
 
@@ -234,18 +231,26 @@ internal sealed class BlobBackupStore : IBackupStore
         throw answer.Failure;
     }
 
-    private static void ValidateName(string name)
+    // The same name rules as every other store, so an object name that works locally works here too.
+    private static void ValidateName(string name) => BackupObjectNames.Validate(name);
+
+    private static void ValidateTags(IReadOnlyDictionary<string, string> tags)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        if (name.StartsWith('/') || name.EndsWith('/') || name.Contains("//", StringComparison.Ordinal)
-            || name.Split('/').Any(s => s is "." or ".."))
+        ArgumentNullException.ThrowIfNull(tags);
+        if (tags.Count > 10)
         {
-            throw new ArgumentException($"'{name}' is not a valid object name ('/'-separated relative path).", nameof(name));
+            throw new ArgumentException("At most 10 tags per blob.", nameof(tags));
         }
 
-        if (name.Length > 1024)
+        foreach (var (key, value) in tags)
         {
-            throw new ArgumentException("Object names are limited to 1024 characters.", nameof(name));
+            if (key.Length is 0 or > 128 || value is null || value.Length > 256 || !key.All(IsTagChar) || !value.All(IsTagChar))
+            {
+                throw new ArgumentException(
+                    $"Invalid blob tag '{key}': keys are 1-128 and values 0-256 characters of [A-Za-z0-9 +-./:=_].", nameof(tags));
+            }
         }
     }
+
+    private static bool IsTagChar(char c) => char.IsAsciiLetterOrDigit(c) || c is ' ' or '+' or '-' or '.' or '/' or ':' or '=' or '_';
 }

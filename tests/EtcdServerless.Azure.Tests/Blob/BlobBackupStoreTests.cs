@@ -68,14 +68,16 @@ public sealed class BlobBackupStoreTests(AzuriteFixture fixture)
     }
 
     [Fact]
-    public async Task OpenReadAsync_OffsetAtEnd_ReturnsEmpty_PastEnd_Throws()
+    public async Task OpenReadAsync_OffsetAtOrPastEnd_ReturnsEmpty_Negative_Throws()
     {
         var store = await fixture.NewStoreAsync();
         await TestData.WriteAsync(store, "r", TestData.Random(1000, seed: 3));
 
         Assert.Empty(await TestData.ReadAsync(store, "r", 1000));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.OpenReadAsync("r", 1001));
+        Assert.Empty(await TestData.ReadAsync(store, "r", 5000));
+        Assert.Empty(await TestData.ReadAsync(store, "r", 10, 0));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.OpenReadAsync("r", -1));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.OpenReadAsync("r", 0, -1));
     }
 
     [Fact]
@@ -129,6 +131,18 @@ public sealed class BlobBackupStoreTests(AzuriteFixture fixture)
         var replaced = new Dictionary<string, string> { ["cluster"] = "prod-east", ["verified"] = "true" };
         await store.SetTagsAsync("t", replaced);
         Assert.Equal(replaced, await store.GetTagsAsync("t"));
+    }
+
+    [Fact]
+    public async Task Tags_Invalid_AreRejectedBeforeUpload()
+    {
+        var store = await fixture.NewStoreAsync();
+        var tooMany = Enumerable.Range(0, 11).ToDictionary(i => $"k{i}", i => "v");
+
+        await Assert.ThrowsAsync<ArgumentException>(() => store.OpenWriteAsync("t", new BackupObjectWriteOptions { Tags = tooMany }));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.OpenWriteAsync("t", new BackupObjectWriteOptions { Tags = new Dictionary<string, string> { ["bad,key"] = "v" } }));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.SetTagsAsync("t", new Dictionary<string, string> { [""] = "v" }));
+        Assert.Empty(await TestData.ListAsync(store));
     }
 
     [Fact]
@@ -261,6 +275,8 @@ public sealed class BlobBackupStoreTests(AzuriteFixture fixture)
     [InlineData("dir/")]
     [InlineData("a//b")]
     [InlineData("a/../b")]
+    [InlineData("a b")]
+    [InlineData("dir/.hidden")]
     public async Task Operations_InvalidName_ThrowArgumentException(string name)
     {
         var store = await fixture.NewStoreAsync();
