@@ -42,20 +42,28 @@ internal sealed class AgentCallException : Exception
 /// </summary>
 internal sealed class AgentClient : IDisposable
 {
-    private readonly HttpClient _http;
+    private readonly HttpClient? _http;
+    private readonly string? _configurationError;
     private readonly TimeSpan _timeout;
 
+    /// <summary>
+    /// Builds the client. Missing TLS settings do not fail here (hosts compose it even when no restore ever runs);
+    /// every call then fails with the configuration problem, which a restore plan reports as a clear rejection.
+    /// </summary>
     public AgentClient(AgentClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
         if (string.IsNullOrWhiteSpace(options.CertFile) || string.IsNullOrWhiteSpace(options.KeyFile))
         {
-            throw new ArgumentException("Restore:AgentTls:CertFile and KeyFile (the orchestrator's client certificate) are required to call agents.");
+            _configurationError = "Restore:AgentTls:CertFile and KeyFile (the orchestrator's client certificate) are required to call agents";
+            return;
         }
 
         if (string.IsNullOrWhiteSpace(options.CaFile) && options.ServerThumbprints.Count == 0)
         {
-            throw new ArgumentException("Restore:AgentTls:CaFile or ServerThumbprints is required: agents are never trusted blindly.");
+            _configurationError = "Restore:AgentTls:CaFile or ServerThumbprints is required: agents are never trusted blindly";
+            return;
         }
 
         var clientCertificate = X509Certificate2.CreateFromPemFile(options.CertFile, options.KeyFile);
@@ -80,7 +88,6 @@ internal sealed class AgentClient : IDisposable
             },
         };
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        _timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
     }
 
     public Task<AgentPreflight> PreflightAsync(string agentUrl, long snapshotSize, CancellationToken cancellationToken = default) =>
@@ -115,7 +122,7 @@ internal sealed class AgentClient : IDisposable
     public Task<AgentRestoreStatus> RollbackAsync(string agentUrl, string restoreId, CancellationToken cancellationToken = default) =>
         SendAsync<AgentRestoreStatus>(HttpMethod.Post, agentUrl, $"v1/restores/{restoreId}/rollback", null, _timeout, cancellationToken);
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _http?.Dispose();
 
     private static bool IsTrusted(X509Certificate2 server, SslPolicyErrors errors, HashSet<string> pins, X509Certificate2Collection? roots)
     {
@@ -138,6 +145,12 @@ internal sealed class AgentClient : IDisposable
 
     private async Task<T> SendAsync<T>(HttpMethod method, string agentUrl, string path, HttpContent? content, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        if (_http is null)
+        {
+            content?.Dispose();
+            throw new AgentCallException($"cannot call agent {agentUrl}: {_configurationError}");
+        }
+
         var uri = new Uri(new Uri(agentUrl.TrimEnd('/') + "/"), path);
         using var request = new HttpRequestMessage(method, uri) { Content = content };
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
