@@ -117,6 +117,37 @@ public sealed class BlobFaultTests(AzuriteFixture fixture)
         Assert.Empty(await TestData.ListAsync(direct));
     }
 
+    [Fact]
+    public async Task Delete_ServiceSaysImmutable_ThrowsImmutableAndKeepsObject()
+    {
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        proxy.Rule = (_, r) => r.StartsWith("DELETE ", StringComparison.Ordinal) ? Fault.ImmutableConflict : Fault.None;
+        var (store, direct) = await StoresAsync(proxy);
+        await TestData.WriteAsync(direct, "worm", [1]);
+
+        var ex = await Assert.ThrowsAsync<BackupObjectImmutableException>(() => store.DeleteAsync("worm"));
+
+        Assert.Contains("BlobImmutableDueToPolicy", ex.Message, StringComparison.Ordinal);
+        Assert.NotNull(await direct.GetInfoAsync("worm"));
+    }
+
+    [Fact]
+    public async Task Commit_ServiceAcceptsImmutabilityPolicy_RecordsRetainUntil()
+    {
+        // Stands in for real Azure (Azurite answers 501): the policy request is answered 200 by the proxy.
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        proxy.Rule = (_, r) => r.Contains("comp=immutabilityPolicies", StringComparison.Ordinal) ? Fault.AcceptWithoutForwarding : Fault.None;
+        var (store, _) = await StoresAsync(proxy);
+        var until = DateTimeOffset.UtcNow.AddDays(30);
+
+        var info = await TestData.WriteAsync(store, "worm", [1, 2],
+            new BackupObjectWriteOptions { RetainUntil = until, RequireImmutability = true });
+
+        Assert.Equal(until, info.RetainUntil);
+        Assert.True(store.LastImmutabilityOutcome?.Applied);
+        Assert.Equal(1, proxy.Faults);
+    }
+
     private async Task<(BlobBackupStore ThroughProxy, BlobBackupStore Direct)> StoresAsync(FaultInjectingProxy proxy, Func<BlobStoreOptions, BlobStoreOptions>? tweak = null)
     {
         var container = AzuriteFixture.NewContainer();

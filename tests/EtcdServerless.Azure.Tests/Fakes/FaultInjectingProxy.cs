@@ -21,6 +21,12 @@ internal enum Fault
 
     /// <summary>Read part of the request body, then reset the connection.</summary>
     ResetMidBody,
+
+    /// <summary>Answer 409 BlobImmutableDueToPolicy, as Azure does for a delete under retention.</summary>
+    ImmutableConflict,
+
+    /// <summary>Answer 200 without forwarding, as Azure does to an accepted immutability policy or legal hold.</summary>
+    AcceptWithoutForwarding,
 }
 
 /// <summary>
@@ -104,6 +110,14 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
             case Fault.ServiceUnavailable:
                 context.Response.StatusCode = 503;
                 context.Response.Headers["x-ms-error-code"] = "ServerBusy";
+                return;
+            case Fault.ImmutableConflict:
+                context.Response.StatusCode = 409;
+                context.Response.Headers["x-ms-error-code"] = "BlobImmutableDueToPolicy";
+                return;
+            case Fault.AcceptWithoutForwarding:
+                context.Response.StatusCode = 200;
+                context.Response.Headers["x-ms-request-id"] = Guid.NewGuid().ToString();
                 return;
             case Fault.Delay:
                 await Task.Delay(Delay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
