@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Crypto;
 using EtcdServerless.Core.Keys;
@@ -23,6 +26,9 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
     public const string ActivityName = "Backup_CaptureSnapshot";
 
     private const int TempFileBufferSize = 1 << 20;
+
+    // Chunks read ahead of the sinks (etcd sends 32 KiB chunks: a few hundred KiB in flight).
+    private const int QueueDepth = 16;
 
     private readonly ILogger _logger = environment.LoggerFactory.CreateLogger<CaptureSnapshotActivity>();
 
@@ -125,26 +131,23 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
                 await using (envelope.ConfigureAwait(false))
                 {
                     using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                    long size = 0;
-                    using (var client = environment.Clients.Create(cluster, source.Endpoint))
+                    using var trailer = new TrailerTracker();
+                    var size = await PumpAsync(cluster, source, async data =>
                     {
-                        var chunks = client.SnapshotAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-                        await using (chunks.ConfigureAwait(false))
-                        {
-                            while (await NextAsync(chunks, cancellationToken).ConfigureAwait(false))
-                            {
-                                var data = chunks.Current.Blob;
-                                await temp.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-                                sha.AppendData(data.Span);
-                                await envelope.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-                                size += data.Length;
-                            }
-                        }
-                    }
+                        await temp.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+                        sha.AppendData(data.Span);
+                        trailer.Append(data.Span);
+                        await envelope.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+                    }, cancellationToken).ConfigureAwait(false);
 
                     var streamed = time.GetElapsedTime(started);
                     await temp.FlushAsync(cancellationToken).ConfigureAwait(false);
                     var verifyStarted = time.GetTimestamp();
+                    if (!trailer.Matches())
+                    {
+                        throw new SourceFailedException("snapshot verification failed: the sha256 trailer does not match the streamed data", new InvalidDataException("snapshot sha256 trailer mismatch"));
+                    }
+
                     SnapshotStatus status;
                     try
                     {
@@ -153,7 +156,8 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
                             new SnapshotInspectionOptions
                             {
                                 Trailer = SnapshotTrailerMode.Present,
-                                VerifyTrailer = true,
+                                // The trailer was checked against the hash computed while streaming; no second pass.
+                                VerifyTrailer = false,
                                 TotalKeySemantics = SemanticsFor(source.Status.Version),
                             },
                             cancellationToken).ConfigureAwait(false);
@@ -214,6 +218,82 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
         }
     }
 
+    /// <summary>
+    /// Reads the member's snapshot stream on its own task into a small bounded queue while <paramref name="sink"/>
+    /// writes the previous chunks, so network receive overlaps hashing, compression and encryption. Memory stays
+    /// bounded by the queue (a few pooled chunk buffers).
+    /// </summary>
+    private async Task<long> PumpAsync(
+        Configuration.ClusterOptions cluster, SourceCandidate source, Func<ReadOnlyMemory<byte>, ValueTask> sink, CancellationToken cancellationToken)
+    {
+        var queue = Channel.CreateBounded<(byte[] Buffer, int Length)>(new BoundedChannelOptions(QueueDepth) { SingleReader = true, SingleWriter = true });
+        using var pump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Exception? sourceFailure = null;
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                using var client = environment.Clients.Create(cluster, source.Endpoint);
+                var chunks = client.SnapshotAsync(pump.Token).GetAsyncEnumerator(pump.Token);
+                await using (chunks.ConfigureAwait(false))
+                {
+                    while (await NextAsync(chunks, pump.Token).ConfigureAwait(false))
+                    {
+                        var data = chunks.Current.Blob;
+                        var buffer = ArrayPool<byte>.Shared.Rent(data.Length);
+                        data.CopyTo(buffer);
+                        await queue.Writer.WriteAsync((buffer, data.Length), pump.Token).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (SourceFailedException ex)
+            {
+                sourceFailure = ex;
+            }
+            catch (OperationCanceledException) when (pump.IsCancellationRequested)
+            {
+                // The consumer stopped (sink fault or cancellation); it reports why.
+            }
+            finally
+            {
+                queue.Writer.TryComplete();
+            }
+        }, CancellationToken.None);
+
+        long size = 0;
+        try
+        {
+            await foreach (var (buffer, length) in queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await sink(buffer.AsMemory(0, length)).ConfigureAwait(false);
+                    size += length;
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+        finally
+        {
+            await pump.CancelAsync().ConfigureAwait(false);
+            await producer.ConfigureAwait(false);
+            while (queue.Reader.TryRead(out var left))
+            {
+                ArrayPool<byte>.Shared.Return(left.Buffer);
+            }
+        }
+
+        if (sourceFailure is not null)
+        {
+            ExceptionDispatchInfo.Throw(sourceFailure);
+        }
+
+        return size;
+    }
+
     /// <summary>Advances the snapshot stream; a failure of the source (not of our sinks) becomes <see cref="SourceFailedException"/>.</summary>
     private static async Task<bool> NextAsync(IAsyncEnumerator<Etcd.Client.EtcdSnapshotChunk> chunks, CancellationToken cancellationToken)
     {
@@ -232,6 +312,42 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
         etcdVersion.StartsWith("3.4", StringComparison.Ordinal) || etcdVersion.StartsWith("3.5", StringComparison.Ordinal) || etcdVersion.Length == 0
             ? TotalKeySemantics.Etcd34
             : TotalKeySemantics.Etcd36;
+
+    /// <summary>
+    /// Hashes all but the last 32 bytes of the stream as it passes and keeps those 32: at the end they must be the
+    /// SHA-256 of everything before them (etcd's trailer), checked without a second pass over the file.
+    /// </summary>
+    private sealed class TrailerTracker : IDisposable
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly byte[] _tail = new byte[SnapshotTrailer.Size];
+        private int _tailLength;
+
+        public void Append(ReadOnlySpan<byte> data)
+        {
+            if (data.Length >= SnapshotTrailer.Size)
+            {
+                _hash.AppendData(_tail.AsSpan(0, _tailLength));
+                _hash.AppendData(data[..^SnapshotTrailer.Size]);
+                data[^SnapshotTrailer.Size..].CopyTo(_tail);
+                _tailLength = SnapshotTrailer.Size;
+                return;
+            }
+
+            // A short chunk: release the oldest tail bytes that are no longer among the last 32.
+            var overflow = Math.Max(0, _tailLength + data.Length - SnapshotTrailer.Size);
+            _hash.AppendData(_tail.AsSpan(0, overflow));
+            _tail.AsSpan(overflow, _tailLength - overflow).CopyTo(_tail);
+            _tailLength -= overflow;
+            data.CopyTo(_tail.AsSpan(_tailLength));
+            _tailLength += data.Length;
+        }
+
+        public bool Matches() =>
+            _tailLength == SnapshotTrailer.Size && _hash.GetHashAndReset().AsSpan().SequenceEqual(_tail);
+
+        public void Dispose() => _hash.Dispose();
+    }
 
     /// <summary>This member could not deliver a verified snapshot; the next one may.</summary>
     private sealed class SourceFailedException(string message, Exception innerException) : Exception(message, innerException);
