@@ -1,10 +1,11 @@
 // Log alerts over the app's telemetry in Application Insights.
 //
 // Event contract (docs/operations.md "Telemetry events"): the app emits BackupSucceeded, BackupFailed,
-// RestoreSucceeded and RestoreFailed, each with a `cluster` dimension, either as an Application Insights
-// custom event (customEvents.name) or as a structured log (traces) whose properties carry
-// `event` = the event name and `cluster` = the cluster name (isolated-worker structured logging keeps
-// template properties as customDimensions; the Functions host prefixes them with prop__).
+// RestoreSucceeded and RestoreFailed, each with a cluster dimension. The usual form is a [LoggerMessage]
+// whose EventName is the event name and whose template has a {Cluster} property (as
+// src/EtcdServerless.Core/Backup/BackupLog.cs does): the Application Insights logger stores EventName and
+// the template properties as customDimensions of a trace. An Application Insights custom event (name,
+// property cluster) or a log property `event` is accepted too; the Functions host's prop__ prefix as well.
 //
 //  1. stale backups: a cluster with no BackupSucceeded for 2x its backup interval (per cluster,
 //     including a cluster that never had one);
@@ -33,11 +34,13 @@ param alertEmails array
 var events = '''
 union isfuzzy=true
   (customEvents
-    | project timestamp, event = name, cluster = tostring(customDimensions.cluster)),
+    | project timestamp, event = name,
+        cluster = tostring(coalesce(customDimensions.Cluster, customDimensions.cluster))),
   (traces
-    | extend event = tostring(coalesce(customDimensions.event, customDimensions['prop__event']))
+    | extend event = tostring(coalesce(customDimensions.EventName, customDimensions.event, customDimensions['prop__event']))
     | where isnotempty(event)
-    | project timestamp, event, cluster = tostring(coalesce(customDimensions.cluster, customDimensions['prop__cluster'])))
+    | project timestamp, event,
+        cluster = tostring(coalesce(customDimensions.Cluster, customDimensions.cluster, customDimensions['prop__Cluster'], customDimensions['prop__cluster'])))
 '''
 
 // One datatable row per cluster: 'name', intervalMinutes.

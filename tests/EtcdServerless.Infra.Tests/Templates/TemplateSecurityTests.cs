@@ -125,7 +125,20 @@ public sealed class TemplateSecurityTests
         var text = BicepText.Module("alerts.bicep");
 
         Assert.Contains($"event == '{eventName}'", text, StringComparison.Ordinal);
+        Assert.Contains("customDimensions.EventName", text, StringComparison.Ordinal);
+        Assert.Contains("customDimensions.Cluster", text, StringComparison.Ordinal);
         Assert.True(BicepText.HasProperty(text, "name", "'cluster'"), "alerts must split by the cluster dimension");
+    }
+
+    [Fact]
+    public void Alerts_BackupSucceeded_IsEmittedByTheCodeWithACluster()
+    {
+        // The stale-backup alert is only as good as the event it counts: a [LoggerMessage] named
+        // BackupSucceeded with a {Cluster} template property must exist somewhere in src/.
+        var sources = Directory.GetFiles(Path.Combine(RepositoryFiles.Root, "src"), "*.cs", SearchOption.AllDirectories)
+            .Select(File.ReadAllText);
+
+        Assert.Contains(sources, t => Regex.IsMatch(t, @"EventName\s*=\s*""BackupSucceeded""[^\]]*\{Cluster\}"));
     }
 
     [Fact]
