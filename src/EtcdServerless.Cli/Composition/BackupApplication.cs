@@ -139,5 +139,9 @@ internal sealed partial class BackupApplication : IBackupOperations, IAsyncDispo
         return executor.RunAsync(cluster, Options.GetCluster(cluster).Retention, dryRun, cancellationToken);
     }
 
-    public ValueTask DisposeAsync() => Runner.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Runner.DisposeAsync().ConfigureAwait(false);
+        _agents?.Dispose();
+    }
 }

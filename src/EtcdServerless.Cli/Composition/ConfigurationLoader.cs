@@ -108,7 +108,8 @@ internal static class ConfigurationLoader
             if (section.Equals(nameof(EtcdBackupOptions.Store), StringComparison.OrdinalIgnoreCase)
                 || section.Equals(nameof(EtcdBackupOptions.Keys), StringComparison.OrdinalIgnoreCase)
                 || section.Equals(nameof(EtcdBackupOptions.Clusters), StringComparison.OrdinalIgnoreCase)
-                || section.Equals(nameof(EtcdBackupOptions.Api), StringComparison.OrdinalIgnoreCase))
+                || section.Equals(nameof(EtcdBackupOptions.Api), StringComparison.OrdinalIgnoreCase)
+                || section.Equals(nameof(EtcdBackupOptions.Restore), StringComparison.OrdinalIgnoreCase))
             {
                 yield return new(key, entry.Value as string);
             }

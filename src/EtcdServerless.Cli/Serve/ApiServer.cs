@@ -125,7 +125,25 @@ internal sealed class ApiServer : IAsyncDisposable
                 return;
             }
 
-            var started = await operations.StartRestoreAsync(request, context.RequestAborted).ConfigureAwait(false);
+            Core.Orchestration.OrchestrationStartResult started;
+            try
+            {
+                started = await operations.StartRestoreAsync(request, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (ArgumentException ex)
+            {
+                // The orchestration input's own checks (e.g. no members to restore into) name their field.
+                var field = ex.ParamName is null or "request" ? "members" : char.ToLowerInvariant(ex.ParamName[0]) + ex.ParamName[1..];
+                await ProblemAsync(context, StatusCodes.Status400BadRequest, "Invalid request", "The request cannot be run.",
+                    new Dictionary<string, string[]> { [field] = [ex.Message.Split(" (Parameter", 2)[0]] }).ConfigureAwait(false);
+                return;
+            }
+            catch (InvalidOperationException ex)
+            {
+                await ProblemAsync(context, StatusCodes.Status409Conflict, "Restore not available", ex.Message).ConfigureAwait(false);
+                return;
+            }
+
             await AcceptedAsync(context, started.InstanceId, started.Deduplicated).ConfigureAwait(false);
         });
 

@@ -31,6 +31,11 @@ public static class EtcdBackupConfiguration
         options.Store ??= new();
         options.Keys ??= new();
         options.Api ??= new();
+        options.Restore ??= new();
+        options.Restore.AgentTls ??= new();
+        options.Restore.AgentTls.CaFile = Resolve(options.Restore.AgentTls.CaFile, baseDirectory ?? Environment.CurrentDirectory);
+        options.Restore.AgentTls.CertFile = Resolve(options.Restore.AgentTls.CertFile, baseDirectory ?? Environment.CurrentDirectory);
+        options.Restore.AgentTls.KeyFile = Resolve(options.Restore.AgentTls.KeyFile, baseDirectory ?? Environment.CurrentDirectory);
         options.Clusters ??= new(StringComparer.Ordinal);
         baseDirectory ??= Environment.CurrentDirectory;
         if (string.IsNullOrWhiteSpace(options.Store.Uri))

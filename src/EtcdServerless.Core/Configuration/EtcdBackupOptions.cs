@@ -17,6 +17,35 @@ public sealed class EtcdBackupOptions
 
     /// <summary>HTTP API settings of <c>serve</c>.</summary>
     public ApiOptions Api { get; set; } = new();
+
+    /// <summary>How the restore orchestration reaches the member agents.</summary>
+    public RestoreSettings Restore { get; set; } = new();
+}
+
+/// <summary>Restore settings (config section <c>Restore</c>).</summary>
+public sealed class RestoreSettings
+{
+    /// <summary>Mutual TLS between the orchestrator and the member agents.</summary>
+    public AgentTlsOptions AgentTls { get; set; } = new();
+}
+
+/// <summary>The orchestrator's client certificate for the agents, and how it trusts their server certificates.</summary>
+public sealed class AgentTlsOptions
+{
+    /// <summary>The orchestrator's client certificate (PEM).</summary>
+    public string? CertFile { get; set; }
+
+    /// <summary>Key of <see cref="CertFile"/> (PEM).</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>CA bundle that issued the agents' server certificates.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>Pinned agent server certificates by thumbprint, as an alternative to <see cref="CaFile"/>.</summary>
+    public List<string> ServerThumbprints { get; set; } = [];
+
+    /// <summary>Timeout of one agent call other than the snapshot upload, in seconds.</summary>
+    public int TimeoutSeconds { get; set; } = 300;
 }
 
 /// <summary>Backup store settings.</summary>

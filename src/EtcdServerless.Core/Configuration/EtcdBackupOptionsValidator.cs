@@ -43,6 +43,22 @@ public sealed partial class EtcdBackupOptionsValidator : IValidateOptions<EtcdBa
         }
 
         ValidateApi(options.Api, errors);
+        if (options.Restore?.AgentTls is { } agentTls)
+        {
+            CheckFile("Restore:AgentTls:CaFile", agentTls.CaFile, errors);
+            CheckFile("Restore:AgentTls:CertFile", agentTls.CertFile, errors);
+            CheckFile("Restore:AgentTls:KeyFile", agentTls.KeyFile, errors);
+            if (string.IsNullOrEmpty(agentTls.CertFile) != string.IsNullOrEmpty(agentTls.KeyFile))
+            {
+                errors.Add(new(string.IsNullOrEmpty(agentTls.CertFile) ? "Restore:AgentTls:CertFile" : "Restore:AgentTls:KeyFile", "the agent client certificate needs both CertFile and KeyFile"));
+            }
+
+            if (agentTls.TimeoutSeconds < 1)
+            {
+                errors.Add(new("Restore:AgentTls:TimeoutSeconds", $"{agentTls.TimeoutSeconds} must be at least 1"));
+            }
+        }
+
         return errors;
     }
 

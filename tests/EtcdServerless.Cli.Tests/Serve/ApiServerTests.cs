@@ -125,6 +125,19 @@ public sealed class ApiServerTests
     }
 
     [Fact]
+    public async Task PostRestore_AgentTlsNotConfigured_Returns409NamingTheSetting()
+    {
+        await using var host = await Host.StartAsync(["http://127.0.0.1:1"]);
+        var body = """{"dryRun":true,"members":[{"name":"m1","peerUrl":"http://127.0.0.1:2380","clientUrl":"http://127.0.0.1:2379","agentUrl":"https://127.0.0.1:1"}]}""";
+
+        using var response = await host.Http.SendAsync(host.Request(HttpMethod.Post, "/api/clusters/lab/restores", body: body));
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains("Restore:AgentTls:CertFile", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PostRestore_ConfirmMismatch_MessageSaysMustEqualClusterName()
     {
         await using var host = await Host.StartAsync(["http://127.0.0.1:1"]);
