@@ -12,7 +12,8 @@ namespace EtcdServerless.Bench.Snapshot;
 /// transactions), then runs, side by side and alternating, <c>etcdctl snapshot save</c> vs
 /// <c>etcd-backup snapshot save</c> (when that verb is available) and <c>etcdctl snapshot status</c> vs
 /// <c>etcd-backup snapshot status</c> (published binary, process start included). Prints a markdown table of
-/// median wall times, the ratio ours/etcdctl and peak RSS (GNU time's maximum resident set size).
+/// median wall times, median CPU time (user + sys, which stays meaningful on a loaded machine), the ratios
+/// ours/etcdctl and peak RSS (GNU time's maximum resident set size).
 /// Usage: bench snapshot [--size-mb 256] [--runs 5] [--cli PATH-TO-etcd-backup] [--keep COPY-OF-SNAPSHOT]
 /// </summary>
 internal static class SnapshotBench
@@ -76,8 +77,8 @@ internal static class SnapshotBench
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"snapshot: {snapshotBytes:N0} bytes, {runs} runs each (median), {Environment.ProcessorCount} cores");
         report.AppendLine();
-        report.AppendLine("| operation | etcdctl | etcd-backup | ratio | etcdctl peak RSS | etcd-backup peak RSS |");
-        report.AppendLine("|---|---:|---:|---:|---:|---:|");
+        report.AppendLine("| operation | etcdctl wall | etcd-backup wall | wall ratio | etcdctl CPU | etcd-backup CPU | CPU ratio | etcdctl peak RSS | etcd-backup peak RSS |");
+        report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         if (saveAvailable)
         {
             Row(report, "snapshot save", saveTheirs, saveOurs);
@@ -103,8 +104,10 @@ internal static class SnapshotBench
     {
         var t = Median(theirs.Select(r => r.Seconds));
         var o = Median(ours.Select(r => r.Seconds));
+        var tc = Median(theirs.Select(r => r.CpuSeconds));
+        var oc = Median(ours.Select(r => r.CpuSeconds));
         report.AppendLine(CultureInfo.InvariantCulture,
-            $"| {name} | {t * 1000:F0} ms | {o * 1000:F0} ms | {o / t:F2}x | {theirs.Max(r => r.PeakKb) / 1024.0:F0} MiB | {ours.Max(r => r.PeakKb) / 1024.0:F0} MiB |");
+            $"| {name} | {t * 1000:F0} ms | {o * 1000:F0} ms | {o / t:F2}x | {tc * 1000:F0} ms | {oc * 1000:F0} ms | {oc / tc:F2}x | {theirs.Max(r => r.PeakKb) / 1024.0:F0} MiB | {ours.Max(r => r.PeakKb) / 1024.0:F0} MiB |");
     }
 
     private static bool SameStatus(string? theirs, string? ours)
@@ -153,7 +156,7 @@ internal static class SnapshotBench
         try
         {
             var info = new ProcessStartInfo(time) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in (string[])["-f", "%M", "-o", stats, program, .. arguments])
+            foreach (var a in (string[])["-f", "%M %U %S", "-o", stats, program, .. arguments])
             {
                 info.ArgumentList.Add(a);
             }
@@ -173,8 +176,12 @@ internal static class SnapshotBench
             }
 
             var lines = (await File.ReadAllLinesAsync(stats).ConfigureAwait(false)).Where(l => l.Length > 0).ToArray();
-            var peak = lines.Length > 0 && long.TryParse(lines[^1], CultureInfo.InvariantCulture, out var kb) ? kb : 0;
-            return new Run(watch.Elapsed.TotalSeconds, peak, process.ExitCode, output);
+            var fields = lines.Length > 0 ? lines[^1].Split(' ') : [];
+            var peak = fields.Length == 3 && long.TryParse(fields[0], CultureInfo.InvariantCulture, out var kb) ? kb : 0;
+            var cpu = fields.Length == 3
+                ? double.Parse(fields[1], CultureInfo.InvariantCulture) + double.Parse(fields[2], CultureInfo.InvariantCulture)
+                : double.NaN;
+            return new Run(watch.Elapsed.TotalSeconds, cpu, peak, process.ExitCode, output);
         }
         finally
         {
@@ -220,5 +227,5 @@ internal static class SnapshotBench
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 
-    private sealed record Run(double Seconds, long PeakKb, int ExitCode, string Output);
+    private sealed record Run(double Seconds, double CpuSeconds, long PeakKb, int ExitCode, string Output);
 }
