@@ -57,6 +57,21 @@ internal sealed class EnvelopeReadStream : Stream
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(resolveKey);
+        try
+        {
+            return await OpenCoreAsync(inner, resolveKey, leaveOpen, cancellationToken).ConfigureAwait(false);
+        }
+        catch when (!leaveOpen)
+        {
+            // The caller handed the stream over; it must not leak when the artifact cannot be opened.
+            await inner.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<EnvelopeReadStream> OpenCoreAsync(
+        Stream inner, Func<string, string, CancellationToken, Task<KeyEncryptionKey>> resolveKey, bool leaveOpen, CancellationToken cancellationToken)
+    {
         var header = await EnvelopeHeader.ReadAsync(inner, cancellationToken).ConfigureAwait(false);
         using var kek = await resolveKey(header.KeyId, header.KeyVersion, cancellationToken).ConfigureAwait(false);
         if (!string.Equals(kek.KeyId, header.KeyId, StringComparison.Ordinal) || !string.Equals(kek.Version, header.KeyVersion, StringComparison.Ordinal))
