@@ -56,14 +56,17 @@ internal sealed class BackupEnvironment
 /// <summary>Creates etcd clients for a cluster's members with the cluster's TLS and auth settings.</summary>
 internal interface IEtcdClientFactory
 {
+    /// <summary>The client options (TLS material, credentials) for one member endpoint of <paramref name="cluster"/>.</summary>
+    EtcdClientOptions CreateOptions(ClusterOptions cluster, Uri endpoint);
+
     /// <summary>A client for one member endpoint of <paramref name="cluster"/>.</summary>
-    EtcdClient Create(ClusterOptions cluster, Uri endpoint, ILogger? logger = null);
+    EtcdClient Create(ClusterOptions cluster, Uri endpoint, ILogger? logger = null) => new(CreateOptions(cluster, endpoint), logger);
 }
 
 /// <summary>The default factory: TLS material by file, password inline or from a file.</summary>
 internal sealed class EtcdClientFactory : IEtcdClientFactory
 {
-    public EtcdClient Create(ClusterOptions cluster, Uri endpoint, ILogger? logger = null)
+    public EtcdClientOptions CreateOptions(ClusterOptions cluster, Uri endpoint)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -73,16 +76,14 @@ internal sealed class EtcdClientFactory : IEtcdClientFactory
             password = File.ReadAllText(file).TrimEnd('\r', '\n');
         }
 
-        return new EtcdClient(
-            new EtcdClientOptions
-            {
-                Endpoint = endpoint,
-                CaFile = cluster.Tls.CaFile,
-                CertFile = cluster.Tls.CertFile,
-                KeyFile = cluster.Tls.KeyFile,
-                Username = string.IsNullOrEmpty(cluster.Auth.Username) ? null : cluster.Auth.Username,
-                Password = string.IsNullOrEmpty(cluster.Auth.Username) ? null : password,
-            },
-            logger);
+        return new EtcdClientOptions
+        {
+            Endpoint = endpoint,
+            CaFile = cluster.Tls.CaFile,
+            CertFile = cluster.Tls.CertFile,
+            KeyFile = cluster.Tls.KeyFile,
+            Username = string.IsNullOrEmpty(cluster.Auth.Username) ? null : cluster.Auth.Username,
+            Password = string.IsNullOrEmpty(cluster.Auth.Username) ? null : password,
+        };
     }
 }

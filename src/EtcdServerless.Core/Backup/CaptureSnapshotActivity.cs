@@ -65,7 +65,7 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
 
             foreach (var candidate in ranking.Candidates)
             {
-                _logger.SourceChosen(input.Cluster, candidate.Endpoint.ToString(), candidate.Status.IsLeader);
+                _logger.SourceChosen(input.Cluster, candidate.Endpoint.ToString(), candidate.IsLeader);
                 try
                 {
                     var artifact = await CaptureFromAsync(input, cluster, candidate, kek, cancellationToken).ConfigureAwait(false);
@@ -98,7 +98,7 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
 
         // The id carries the revision the member reported before streaming (the snapshot's own revision, which
         // can only be higher, is in the manifest): the store needs the name before the first byte.
-        var backupId = BackupNaming.CreateBackupId(input.StartedAt, source.Status.Header.Revision);
+        var backupId = BackupNaming.CreateBackupId(input.StartedAt, source.Revision);
         var artifactName = BackupNaming.ArtifactName(input.Cluster, backupId);
         var retainUntil = time.GetUtcNow().AddDays(environment.Options.Store.ImmutabilityDays);
         var tempPath = Path.Combine(environment.TempDirectory, $"etcd-backup-{input.Cluster}-{backupId}-{Guid.NewGuid():N}.snap");
@@ -119,7 +119,7 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
                 {
                     RetainUntil = retainUntil,
                     RequireImmutability = environment.Options.Store.RequireImmutability,
-                    Tags = BackupCatalog.ArtifactTags(input.Cluster, source.Status.Header.Revision, verified: true),
+                    Tags = BackupCatalog.ArtifactTags(input.Cluster, source.Revision, verified: true),
                 },
                 cancellationToken).ConfigureAwait(false);
 
@@ -158,7 +158,7 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
                                 Trailer = SnapshotTrailerMode.Present,
                                 // The trailer was checked against the hash computed while streaming; no second pass.
                                 VerifyTrailer = false,
-                                TotalKeySemantics = SemanticsFor(source.Status.Version),
+                                TotalKeySemantics = SemanticsFor(source.Version),
                             },
                             cancellationToken).ConfigureAwait(false);
                     }
@@ -179,13 +179,13 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
                         Created = input.StartedAt,
                         Source = new SourceMemberInfo
                         {
-                            Id = source.Status.Header.MemberId.ToString("x", CultureInfo.InvariantCulture),
+                            Id = source.MemberId.ToString("x", CultureInfo.InvariantCulture),
                             Name = source.Name,
                             Endpoint = source.Endpoint.ToString(),
-                            IsLeader = source.Status.IsLeader,
-                            RaftTerm = source.Status.RaftTerm,
-                            RaftIndex = source.Status.RaftIndex,
-                            EtcdVersion = source.Status.Version,
+                            IsLeader = source.IsLeader,
+                            RaftTerm = source.RaftTerm,
+                            RaftIndex = source.RaftIndex,
+                            EtcdVersion = source.Version,
                         },
                         Snapshot = new SnapshotInfo
                         {
