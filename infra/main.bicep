@@ -11,7 +11,7 @@
 
 targetScope = 'resourceGroup'
 
-import { clusterConfig, entraAuthConfig, networkConfig } from 'types.bicep'
+import { clusterConfig, entraAuthConfig, networkConfig, restoreAgentTlsConfig } from 'types.bicep'
 
 @description('Environment name (dev, prod, ...): part of every resource name and tag.')
 @minLength(2)
@@ -70,6 +70,9 @@ param kekAdminPrincipalIds array = []
   'premium'
 ])
 param keyVaultSku string = 'standard'
+
+@description('Mutual TLS from the orchestrator to the member agents: client certificate, key and agent CA as Key Vault secrets.')
+param restoreAgentTls restoreAgentTlsConfig = {}
 
 @description('Optional VNet integration and private endpoints.')
 param network networkConfig = {
@@ -224,6 +227,7 @@ module functionApp 'modules/functionApp.bicep' = {
     requireImmutability: requireImmutability
     keysUri: '${keyVault.outputs.vaultUri}secrets/${kekSecretName}'
     vaultUri: keyVault.outputs.vaultUri
+    restoreAgentTls: restoreAgentTls
     clusters: clusters
     backupConsistencyCheck: backupConsistencyCheck
     integrationSubnetId: networkEnabled ? vnet.outputs.integrationSubnetId : ''

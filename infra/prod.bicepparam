@@ -76,6 +76,13 @@ param network = {
   agentPort: 7443
 }
 
+param restoreAgentTls = {
+  certSecret: 'restore-client-cert'
+  keySecret: 'restore-client-key'
+  caSecret: 'agents-ca'
+  timeoutSeconds: 300
+}
+
 param entraAuth = {
   enabled: true
   clientId: readEnvironmentVariable('ETCDBK_API_CLIENT_ID', '00000000-0000-0000-0000-000000000000')

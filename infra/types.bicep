@@ -130,3 +130,23 @@ type entraAuthConfig = {
   @description('Client IDs of the applications (incident tooling) allowed to call the API. Empty = any app in the tenant with a token for the audience.')
   allowedClientApplications: string[]?
 }
+
+@export()
+@description('How the orchestrator authenticates to the member agents (mutual TLS). Secrets are names in this environment\'s vault or full secret URIs (PEM).')
+type restoreAgentTlsConfig = {
+  @description('Secret holding the orchestrator\'s client certificate (PEM).')
+  certSecret: string?
+
+  @description('Secret holding the key of the client certificate (PEM).')
+  keySecret: string?
+
+  @description('Secret holding the CA bundle that issued the agents\' server certificates.')
+  caSecret: string?
+
+  @description('Pinned agent server certificate thumbprints, as an alternative to caSecret.')
+  serverThumbprints: string[]?
+
+  @description('Timeout of one agent call other than the snapshot upload, in seconds.')
+  @minValue(1)
+  timeoutSeconds: int?
+}

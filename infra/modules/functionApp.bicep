@@ -11,7 +11,7 @@
 // Not set, on purpose: FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION, WEBSITE_RUN_FROM_PACKAGE,
 // WEBSITE_CONTENT*, WEBSITE_TIME_ZONE (deprecated or rejected on Flex; the runtime is functionAppConfig).
 
-import { clusterConfig, entraAuthConfig } from '../types.bicep'
+import { clusterConfig, entraAuthConfig, restoreAgentTlsConfig } from '../types.bicep'
 
 @description('Name of the Flex Consumption plan.')
 param planName string
@@ -57,6 +57,9 @@ param keysUri string
 
 @description('Vault URI (ending with a slash) against which bare secret names in cluster TLS/auth settings resolve.')
 param vaultUri string
+
+@description('Mutual TLS from the orchestrator to the member agents (Restore section).')
+param restoreAgentTls restoreAgentTlsConfig
 
 @description('Clusters to back up.')
 param clusters clusterConfig[]
@@ -105,6 +108,27 @@ var storeSettings = [
   { name: 'Store__RequireImmutability', value: string(requireImmutability) }
   { name: 'Keys__Uri', value: keysUri }
 ]
+
+// EtcdBackupOptions: Restore (the orchestrator's client certificate for the agents).
+var restoreCert = restoreAgentTls.?certSecret ?? ''
+var restoreKey = restoreAgentTls.?keySecret ?? ''
+var restoreCa = restoreAgentTls.?caSecret ?? ''
+var restoreThumbprints = restoreAgentTls.?serverThumbprints ?? []
+var restoreSettings = concat(
+  [
+    { name: 'Restore__AgentTls__TimeoutSeconds', value: string(restoreAgentTls.?timeoutSeconds ?? 300) }
+  ],
+  empty(restoreCert) ? [] : [
+    { name: 'Restore__AgentTls__CertFile', value: startsWith(restoreCert, 'https://') ? restoreCert : concat(vaultUri, 'secrets/', restoreCert) }
+  ],
+  empty(restoreKey) ? [] : [
+    { name: 'Restore__AgentTls__KeyFile', value: startsWith(restoreKey, 'https://') ? restoreKey : concat(vaultUri, 'secrets/', restoreKey) }
+  ],
+  empty(restoreCa) ? [] : [
+    { name: 'Restore__AgentTls__CaFile', value: startsWith(restoreCa, 'https://') ? restoreCa : concat(vaultUri, 'secrets/', restoreCa) }
+  ],
+  map(range(0, length(restoreThumbprints)), i => { name: 'Restore__AgentTls__ServerThumbprints__${i}', value: restoreThumbprints[i] })
+)
 
 // EtcdBackupOptions: Clusters (dictionary by name; lists indexed 0..n-1). A cluster secret is a bare name
 // in this environment's vault (resolved against vaultUri) or a full secret URI.
@@ -174,7 +198,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       http20Enabled: true
-      appSettings: concat(hostSettings, pipelineSettings, storeSettings, clusterSettings)
+      appSettings: concat(hostSettings, pipelineSettings, storeSettings, restoreSettings, clusterSettings)
     }
     functionAppConfig: {
       deployment: {
