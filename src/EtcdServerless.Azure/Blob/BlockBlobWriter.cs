@@ -172,7 +172,7 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter
         try
         {
             var data = buffer.AsMemory(0, length);
-        // MD5 is the Blob service's transactional integrity check (Content-MD5), not a security primitive.
+            // MD5 is the Blob service's transactional integrity check (Content-MD5), not a security primitive.
 #pragma warning disable CA5351
             await _client.PutBlockAsync(_blob, blockId, data, MD5.HashData(data.Span), _abort.Token).ConfigureAwait(false);
 #pragma warning restore CA5351
