@@ -8,6 +8,7 @@ internal static class BenchCatalog
         ["snapshot"] = Snapshot.SnapshotBench.RunAsync,
         ["seal"] = Seal.SealScenario.RunAsync,
         ["backup"] = Backup.BackupBench.RunAsync,
+        ["restore"] = Restore.RestoreBench.RunAsync,
     };
 
     public static async Task<int> RunAsync(string[] args)
