@@ -3,6 +3,7 @@ using System.Globalization;
 using EtcdServerless.Azure.Blob;
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Configuration;
+using EtcdServerless.Core.Crypto;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Storage;
@@ -47,7 +48,10 @@ internal static class BackupBench
         await keys.InitializeAsync().ConfigureAwait(false);
         var rows = new List<string>();
         var local = await RunBackupAsync(cluster, new LocalDirectoryBackupStore(work.Combine("store"), TimeSpan.Zero), keys, work).ConfigureAwait(false);
-        rows.Add(Row("backup -> local store", theirs, local));
+        rows.Add(Row("backup -> local store (brotli)", theirs, local));
+        var plain = await RunBackupAsync(cluster, new LocalDirectoryBackupStore(work.Combine("store-plain"), TimeSpan.Zero), keys, work, EnvelopeCompression.None)
+            .ConfigureAwait(false);
+        rows.Add(Row("backup -> local store (no compression)", theirs, plain));
         if (azurite)
         {
             await using var blob = await AzuriteProcess.StartAsync().ConfigureAwait(false);
@@ -60,24 +64,32 @@ internal static class BackupBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"snapshot {new FileInfo(theirsFile).Length:N0} bytes, one run each, {Environment.ProcessorCount} cores"));
         Console.WriteLine();
-        Console.WriteLine("| operation | etcdctl snapshot save | ours | ratio | our peak RSS | artifact bytes |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| operation | etcdctl snapshot save | ours | ratio | our peak RSS | artifact bytes | phases |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---|");
         rows.ForEach(Console.WriteLine);
         return 0;
     }
 
-    private static string Row(string name, TimeSpan theirs, (TimeSpan Elapsed, long PeakKb, BackupResult Result) ours) =>
-        string.Create(CultureInfo.InvariantCulture,
-            $"| {name} | {theirs.TotalMilliseconds:F0} ms | {ours.Elapsed.TotalMilliseconds:F0} ms | {ours.Elapsed / theirs:F2}x | {ours.PeakKb / 1024.0:F0} MiB | {ours.Result.Manifest?.Artifact.Size:N0} |");
+    private static string Row(string name, TimeSpan theirs, (TimeSpan Elapsed, long PeakKb, BackupResult Result) ours)
+    {
+        var d = ours.Result.Manifest!.Durations;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {theirs.TotalMilliseconds:F0} ms | {ours.Elapsed.TotalMilliseconds:F0} ms | {ours.Elapsed / theirs:F2}x | {ours.PeakKb / 1024.0:F0} MiB | {ours.Result.Manifest.Artifact.Size:N0} | stream+seal {d.Snapshot.TotalMilliseconds:F0} ms, inspect {d.Verify.TotalMilliseconds:F0} ms, commit {d.Upload.TotalMilliseconds:F0} ms |");
+    }
 
-    private static async Task<(TimeSpan, long, BackupResult)> RunBackupAsync(EtcdTestCluster cluster, IBackupStore store, IKeyStore keys, TempDirectory work)
+    private static async Task<(TimeSpan, long, BackupResult)> RunBackupAsync(
+        EtcdTestCluster cluster, IBackupStore store, IKeyStore keys, TempDirectory work, EnvelopeCompression compression = EnvelopeCompression.Brotli)
     {
         var options = new EtcdBackupOptions
         {
             Store = new StoreOptions { ImmutabilityDays = 0 },
             Clusters = { ["bench"] = new ClusterOptions { Endpoints = [.. cluster.ClientUrls] } },
         };
-        var environment = new BackupEnvironment(options, store, keys, pipeline: new BackupPipelineOptions { TempDirectory = work.Path });
+        var environment = new BackupEnvironment(options, store, keys, pipeline: new BackupPipelineOptions
+        {
+            TempDirectory = work.Path,
+            Envelope = EnvelopeOptions.Default with { Compression = compression },
+        });
         await using var runner = new InProcessOrchestrationRunner(new OrchestrationRegistry().AddBackup(environment));
         GC.Collect();
         ResetPeakRss();
