@@ -187,6 +187,15 @@ internal sealed class BlobBackupStore : IBackupStore
             return info;
         }
 
+        // A container with a default version-level policy protects the blob at commit; the app's role (least
+        // privilege) cannot set policies itself, so an inherited policy that already reaches far enough is enough.
+        var committed = await _client.GetPropertiesAsync(blob, cancellationToken).ConfigureAwait(false);
+        if (committed?.ImmutableUntil is { } inherited && inherited >= until)
+        {
+            LastImmutabilityOutcome = new ImmutabilityOutcome(true, $"retained until {inherited:O} by the container's default policy");
+            return info with { RetainUntil = inherited };
+        }
+
         var answer = await _client.SetImmutabilityPolicyAsync(blob, until, cancellationToken).ConfigureAwait(false);
         var outcome = Interpret(answer, "Set Blob Immutability Policy", info.Name, $"retained until {until:O}");
         LastImmutabilityOutcome = outcome;

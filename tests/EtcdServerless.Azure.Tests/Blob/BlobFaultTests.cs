@@ -148,6 +148,29 @@ public sealed class BlobFaultTests(AzuriteFixture fixture)
         Assert.Equal(1, proxy.Faults);
     }
 
+    [Fact]
+    public async Task Commit_ContainerDefaultPolicyAndNoSetPermission_UsesInheritedRetention()
+    {
+        // Azure with least privilege: the container's default policy protects the blob, and the app's role
+        // may not call Set Blob Immutability Policy (403). Requiring immutability must still succeed.
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        var inherited = new DateTimeOffset(DateTimeOffset.UtcNow.AddDays(31).UtcDateTime.Date, TimeSpan.Zero);
+        proxy.InheritedRetainUntil = inherited;
+        var policyCalls = 0;
+        proxy.Rule = (_, r) => r.Contains("comp=immutabilityPolicies", StringComparison.Ordinal)
+            ? (Interlocked.Increment(ref policyCalls) > 0 ? Fault.Forbidden : Fault.None)
+            : r.StartsWith("HEAD ", StringComparison.Ordinal) ? Fault.InheritedImmutability : Fault.None;
+        var (store, direct) = await StoresAsync(proxy);
+
+        var info = await TestData.WriteAsync(store, "worm", [1, 2],
+            new BackupObjectWriteOptions { RetainUntil = inherited.AddDays(-1), RequireImmutability = true });
+
+        Assert.Equal(inherited, info.RetainUntil);
+        Assert.True(store.LastImmutabilityOutcome?.Applied);
+        Assert.Equal(0, policyCalls);
+        Assert.NotNull(await direct.GetInfoAsync("worm"));
+    }
+
     private async Task<(BlobBackupStore ThroughProxy, BlobBackupStore Direct)> StoresAsync(FaultInjectingProxy proxy, Func<BlobStoreOptions, BlobStoreOptions>? tweak = null)
     {
         var container = AzuriteFixture.NewContainer();

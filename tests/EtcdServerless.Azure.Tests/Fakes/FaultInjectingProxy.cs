@@ -27,6 +27,15 @@ internal enum Fault
 
     /// <summary>Answer 200 without forwarding, as Azure does to an accepted immutability policy or legal hold.</summary>
     AcceptWithoutForwarding,
+
+    /// <summary>Answer 403 AuthorizationPermissionMismatch, as Azure does to a caller whose role lacks the action.</summary>
+    Forbidden,
+
+    /// <summary>
+    /// Forward, then add <c>x-ms-immutability-policy-until-date</c> = <see cref="FaultInjectingProxy.InheritedRetainUntil"/>,
+    /// as Azure reports a blob protected by its container's default version-level policy.
+    /// </summary>
+    InheritedImmutability,
 }
 
 /// <summary>
@@ -61,6 +70,9 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
 
     /// <summary>How long <see cref="Fault.Delay"/> waits.</summary>
     public TimeSpan Delay { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The retention date <see cref="Fault.InheritedImmutability"/> reports.</summary>
+    public DateTimeOffset InheritedRetainUntil { get; set; }
 
     /// <summary>Requests seen.</summary>
     public int Requests => _requests;
@@ -115,6 +127,10 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
                 context.Response.StatusCode = 409;
                 context.Response.Headers["x-ms-error-code"] = "BlobImmutableDueToPolicy";
                 return;
+            case Fault.Forbidden:
+                context.Response.StatusCode = 403;
+                context.Response.Headers["x-ms-error-code"] = "AuthorizationPermissionMismatch";
+                return;
             case Fault.AcceptWithoutForwarding:
                 context.Response.StatusCode = 200;
                 context.Response.Headers["x-ms-request-id"] = Guid.NewGuid().ToString();
@@ -134,10 +150,10 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
                 return;
         }
 
-        await ForwardAsync(context);
+        await ForwardAsync(context, fault == Fault.InheritedImmutability);
     }
 
-    private async Task ForwardAsync(HttpContext context)
+    private async Task ForwardAsync(HttpContext context, bool addInheritedImmutability)
     {
         var request = context.Request;
         var target = new Uri(_target, $"{request.PathBase}{request.Path}{request.QueryString}");
@@ -175,6 +191,12 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
             {
                 context.Response.Headers[header.Key] = header.Value.ToArray();
             }
+        }
+
+        if (addInheritedImmutability)
+        {
+            context.Response.Headers["x-ms-immutability-policy-until-date"] = InheritedRetainUntil.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers["x-ms-immutability-policy-mode"] = "unlocked";
         }
 
         if (request.Method != "HEAD")
