@@ -72,6 +72,14 @@ internal static class AgentHost
 
         var app = builder.Build();
         AgentEndpoints.Map(app);
+        // Stop the supervised member with the host, before the container is torn down.
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            if (app.Services.GetRequiredService<IMemberControl>() is SupervisedMemberControl supervised)
+            {
+                supervised.Process.StopAsync().GetAwaiter().GetResult();
+            }
+        });
         app.Lifetime.ApplicationStarted.Register(() =>
             Log.Listening(app.Logger, options.MemberName, options.ListenUrl, options.ControlMode.ToString()));
         return app;

@@ -3,7 +3,8 @@ using EtcdServerless.Core.Members;
 namespace EtcdServerless.Agent.Control;
 
 /// <summary>The agent runs etcd itself as a child process.</summary>
-internal sealed class SupervisedMemberControl(EtcdProcess process) : IMemberControl
+/// <remarks>Disposed by the host's container: the child etcd never outlives the agent.</remarks>
+internal sealed class SupervisedMemberControl(EtcdProcess process) : IMemberControl, IAsyncDisposable
 {
     public string Mode => "supervised";
 
@@ -14,4 +15,6 @@ internal sealed class SupervisedMemberControl(EtcdProcess process) : IMemberCont
     public Task StopAsync(CancellationToken cancellationToken = default) => Process.StopAsync(cancellationToken);
 
     public Task StartAsync(CancellationToken cancellationToken = default) => Process.StartAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => Process.DisposeAsync();
 }
