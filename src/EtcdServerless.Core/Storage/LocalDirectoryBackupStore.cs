@@ -11,7 +11,7 @@ namespace EtcdServerless.Core.Storage;
 /// type) in the hidden sidecar <c>.{file}.meta.json</c> next to it, its tags in <c>.{file}.tags.json</c>, and
 /// writes in progress under <c>{root}/.staging/</c>. Object names never start a segment with '.', so hidden
 /// files are never listed. A write is staged, fsynced and then moved into place with no-replace semantics
-/// (<see cref="File.Move(string, string, bool)"/> with <c>overwrite: false</c>, a hard link + unlink on
+/// (<see cref="NoReplaceFileMove"/>: a hard link + unlink on
 /// Unix): of two racing writers exactly one wins. The move is the commit point; the sidecars follow it. After
 /// a crash between the two, an object without metadata counts as retained until its modification time plus
 /// the default retention (the conservative reading, like a container-level policy), and tags are empty.
@@ -413,7 +413,7 @@ internal sealed class LocalDirectoryBackupStore : IBackupStore
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
 
             // The commit point: a no-replace move (link + unlink on Unix), so the loser of a race fails here.
-            File.Move(writer.StagingPath, target, overwrite: false);
+            NoReplaceFileMove.Move(writer.StagingPath, target);
         }
         catch (IOException ex) when (File.Exists(target))
         {
