@@ -5,6 +5,8 @@ using EtcdServerless.Cli.Demo;
 using EtcdServerless.Cli.Output;
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Configuration;
+using EtcdServerless.Core.Orchestration;
+using EtcdServerless.Core.Restore;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdServerless.Cli.Commands;
@@ -12,7 +14,9 @@ namespace EtcdServerless.Cli.Commands;
 /// <summary>
 /// <c>etcd-backup demo</c>: the README's main command. Starts a throwaway 3-member etcd on loopback, fills it
 /// with a tiny Kubernetes-like registry, takes a scheduled-style backup through the orchestration runner into
-/// the embedded local WORM store (keys in a separate folder), lists and verifies it, and always cleans up.
+/// the embedded local WORM store (keys in a separate folder), lists and verifies it, then loses every data directory
+/// and restores the cluster from the backup with the real restore orchestration through in-process member agents
+/// (mutual TLS with a throwaway PKI), checks the data, and always cleans up.
 /// </summary>
 internal static class DemoCommand
 {
@@ -35,25 +39,30 @@ internal static class DemoCommand
         }
 
         var progress = new CliProgress(console);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var root = Path.Combine(Path.GetTempPath(), $"etcd-backup-demo-{Guid.NewGuid():N}"[..32]);
         using var loggerFactory = CliLogging.Create(console, verbose ? LogLevel.Debug : LogLevel.Warning);
-        await console.Out.WriteLineAsync($"etcd-backup demo: a throwaway {size}-member etcd cluster, a verified encrypted backup, all in {root}").ConfigureAwait(false);
+        await console.Out.WriteLineAsync($"etcd-backup demo: a throwaway {size}-member etcd cluster under member agents, a verified encrypted backup, a restore over mutual TLS, all in {root}").ConfigureAwait(false);
         try
         {
             var etcd = await progress.StepAsync("checking that etcd is installed", ct => EtcdInstaller.EnsureAsync(note => progress.NoteAsync(note, ct), ct), cancellationToken).ConfigureAwait(false);
             await progress.NoteAsync($"using {etcd}", cancellationToken).ConfigureAwait(false);
 
-            var cluster = await progress.StepAsync($"starting a {size}-member etcd cluster on loopback free ports",
-                ct => DemoCluster.StartAsync(Path.Combine(root, "members"), size, etcd, loggerFactory, ct), cancellationToken).ConfigureAwait(false);
+            var pki = await progress.StepAsync("creating a throwaway PKI (a CA, one server certificate per agent, the orchestrator's client certificate)",
+                _ => Task.FromResult(DemoCertificates.Create(Path.Combine(root, "pki"), size)), cancellationToken).ConfigureAwait(false);
+
+            var cluster = await progress.StepAsync($"starting {size} member agents (mutual TLS), each supervising one member of a new etcd cluster",
+                ct => DemoAgents.StartAsync(Path.Combine(root, "members"), size, etcd, pki.CaFile, pki.Agents, ct), cancellationToken).ConfigureAwait(false);
             await using (cluster.ConfigureAwait(false))
             {
                 await progress.NoteAsync($"client URLs: {string.Join(", ", cluster.ClientUrls)}", cancellationToken).ConfigureAwait(false);
-                var options = DemoOptions(root, cluster);
+                await progress.NoteAsync($"agent URLs:  {string.Join(", ", cluster.Members.Select(m => m.AgentUrl))}", cancellationToken).ConfigureAwait(false);
+                var options = DemoOptions(root, cluster, pki.CaFile, pki.Orchestrator);
                 var clusterOptions = options.Clusters[ClusterName];
 
                 var written = await progress.StepAsync("writing sample data (a tiny Kubernetes registry under /registry/)", async ct =>
                 {
-                    using var client = new EtcdClientFactory().Create(clusterOptions, new Uri(cluster.ClientUrls[0]));
+                    using var client = Client(clusterOptions, cluster.ClientUrls[0]);
                     return await SampleData.WriteAsync(client, ct).ConfigureAwait(false);
                 }, cancellationToken).ConfigureAwait(false);
                 await progress.NoteAsync($"{written} keys written", cancellationToken).ConfigureAwait(false);
@@ -96,8 +105,59 @@ internal static class DemoCommand
                     await console.Out.WriteLineAsync("The backup's manifest:").ConfigureAwait(false);
                     await BackupCommands.WriteManifestAsync(console.Out, manifest, cancellationToken).ConfigureAwait(false);
                     await console.Out.WriteLineAsync().ConfigureAwait(false);
+
+                    var late = await progress.StepAsync($"writing {PostBackupKeys} keys after the backup (the restore must make them disappear)", async ct =>
+                    {
+                        using var client = Client(clusterOptions, cluster.ClientUrls[0]);
+                        await SampleData.WritePostBackupAsync(client, PostBackupKeys, ct).ConfigureAwait(false);
+                        return await client.CountAsync(SampleData.PostBackupPrefix, ct).ConfigureAwait(false);
+                    }, cancellationToken).ConfigureAwait(false);
+                    await progress.NoteAsync($"{late} post-backup keys present", cancellationToken).ConfigureAwait(false);
+
+                    await progress.StepAsync("the disaster: stopping every member and deleting every data directory", async ct =>
+                    {
+                        await cluster.DestroyDataAsync(ct).ConfigureAwait(false);
+                        var running = await cluster.RunningAsync(ct).ConfigureAwait(false);
+                        if (running != 0)
+                        {
+                            throw new InvalidOperationException($"{running} member(s) still run after the stop");
+                        }
+                    }, cancellationToken).ConfigureAwait(false);
+
+                    var restored = await progress.StepAsync("restoring the cluster from the backup through the member agents (mutual TLS)",
+                        ct => RestoreAsync(app, manifest.BackupId, ct), cancellationToken).ConfigureAwait(false);
+                    await WriteRestoreAsync(console.Out, restored).ConfigureAwait(false);
+                    if (restored.Outcome != RestoreOutcome.Succeeded)
+                    {
+                        throw new InvalidOperationException($"the demo restore ended {restored.Outcome} in phase {restored.Phase}: {restored.Error}");
+                    }
+
+                    var (sample, after) = await progress.StepAsync<(long Sample, long After)>("checking the restored data (sample keys back, post-backup keys gone)", async ct =>
+                    {
+                        var counts = new List<(long Sample, long After)>();
+                        foreach (var url in cluster.ClientUrls)
+                        {
+                            using var client = Client(clusterOptions, url);
+                            var all = await client.CountAsync("/registry/", ct).ConfigureAwait(false);
+                            var gone = await client.CountAsync(SampleData.PostBackupPrefix, ct).ConfigureAwait(false);
+                            counts.Add((all - gone, gone));
+                        }
+
+                        if (counts.Any(c => c.Sample != written || c.After != 0))
+                        {
+                            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                                $"restored data mismatch (per member sample/post-backup keys: {string.Join(", ", counts.Select(c => $"{c.Sample}/{c.After}"))}; expected {written}/0)"));
+                        }
+
+                        return counts[0];
+                    }, cancellationToken).ConfigureAwait(false);
+                    await progress.NoteAsync(string.Create(CultureInfo.InvariantCulture, $"every member: {sample} of {written} sample keys present, {after} of {PostBackupKeys} post-backup keys present"), cancellationToken).ConfigureAwait(false);
+
+                    await console.Out.WriteLineAsync().ConfigureAwait(false);
                     await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"demo succeeded: {listed.Count} backup(s) in the catalog, {verification.Checks.Count} verification checks passed.")).ConfigureAwait(false);
+                        $"restore check: {sample}/{written} sample keys back on all {cluster.Members.Count} members, {after}/{PostBackupKeys} post-backup keys left")).ConfigureAwait(false);
+                    await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"demo succeeded: {listed.Count} backup(s) in the catalog, {verification.Checks.Count} verification checks passed, restored through {cluster.Members.Count} agents and verified, in {watch.Elapsed.TotalSeconds:F1}s.")).ConfigureAwait(false);
                 }
             }
 
@@ -111,7 +171,7 @@ internal static class DemoCommand
             }
             else
             {
-                await progress.StepAsync("cleaning up (members stopped, temp folder removed)", _ =>
+                await progress.StepAsync("cleaning up (agents and members stopped, temp folder removed)", _ =>
                 {
                     DeleteTree(root);
                     return Task.CompletedTask;
@@ -120,19 +180,74 @@ internal static class DemoCommand
         }
     }
 
+    private const int PostBackupKeys = 12;
+
+    private static EtcdServerless.Etcd.Client.EtcdClient Client(ClusterOptions cluster, string url)
+    {
+        IEtcdClientFactory factory = new EtcdClientFactory();
+        return factory.Create(cluster, new Uri(url));
+    }
+
+    /// <summary>Runs the real restore orchestration (through <see cref="BackupApplication.StartRestoreAsync"/>) to its end.</summary>
+    private static async Task<RestoreResult> RestoreAsync(BackupApplication app, string backupId, CancellationToken cancellationToken)
+    {
+        var started = await app.StartRestoreAsync(new RestoreApiRequest
+        {
+            Cluster = ClusterName,
+            Backup = backupId,
+            Confirm = ClusterName,
+            Reason = "etcd-backup demo: every data directory was deleted",
+        }, cancellationToken).ConfigureAwait(false);
+        var state = await app.Runner.WaitForCompletionAsync(started.InstanceId, cancellationToken).ConfigureAwait(false);
+        if (state.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
+        {
+            throw new InvalidOperationException($"the restore orchestration {state.RuntimeStatus}: {state.Failure?.ErrorMessage}");
+        }
+
+        return state.ReadOutputAs<RestoreResult>() ?? throw new InvalidOperationException("the restore orchestration returned no result");
+    }
+
+    private static async Task WriteRestoreAsync(TextWriter o, RestoreResult result)
+    {
+        var c = CultureInfo.InvariantCulture;
+        await o.WriteLineAsync().ConfigureAwait(false);
+        await o.WriteLineAsync(string.Create(c, $"The restore ({result.Plan?.RestoreId ?? "?"}, backup {result.Plan?.Backup.BackupId ?? "?"}, new token {result.Plan?.Token ?? "?"}):")).ConfigureAwait(false);
+        await o.WriteLineAsync(string.Create(c, $"  {"MEMBER",-10} {"STATE",-12} STEPS")).ConfigureAwait(false);
+        foreach (var m in result.Members)
+        {
+            var steps = string.Join(", ", m.Steps.Select(s => string.Create(c, $"{s.Name} {(s.Succeeded ? "ok" : "FAILED")} {s.DurationMs / 1000:F1}s")));
+            await o.WriteLineAsync(string.Create(c, $"  {m.Name,-10} {m.State,-12} {steps}{(m.Error is null ? "" : " error: " + m.Error)}")).ConfigureAwait(false);
+        }
+
+        if (result.Verification is { } v)
+        {
+            await o.WriteLineAsync(string.Create(c, $"  verify     {(v.Succeeded ? "ok" : "FAILED")}: {v.MembersUp} up, {v.Leaders} leader, revision {v.Revision} (expected {v.ExpectedRevision}), {v.KeyCount} keys (expected {v.ExpectedKeyCount}), HashKV {string.Join("/", v.HashKv.Values.Distinct())}")).ConfigureAwait(false);
+            foreach (var problem in v.Problems)
+            {
+                await o.WriteLineAsync($"  problem    {problem}").ConfigureAwait(false);
+            }
+        }
+
+        await o.WriteLineAsync(string.Create(c, $"restore result: {result.Outcome} (phase {result.Phase}, {(result.Finished - result.Started).TotalSeconds:F1}s){(result.Error is null ? "" : ": " + result.Error)}")).ConfigureAwait(false);
+    }
+
     /// <summary>The embedded defaults, but in the demo's temp folder: store and keys in separate folders.</summary>
-    private static EtcdBackupOptions DemoOptions(string root, DemoCluster cluster)
+    private static EtcdBackupOptions DemoOptions(string root, DemoAgents cluster, string caFile, DemoCertificateFiles orchestrator)
     {
         var options = new EtcdBackupOptions
         {
             Store = new StoreOptions { Uri = new Uri(Path.Combine(root, "store")).AbsoluteUri, ImmutabilityDays = 1 },
             Keys = new KeysOptions { Uri = new Uri(Path.Combine(root, "keys")).AbsoluteUri },
+            Restore = new RestoreSettings
+            {
+                AgentTls = new Core.Configuration.AgentTlsOptions { CertFile = orchestrator.CertFile, KeyFile = orchestrator.KeyFile, CaFile = caFile, TimeoutSeconds = 120 },
+            },
         };
         options.Clusters[ClusterName] = new ClusterOptions
         {
             Endpoints = [.. cluster.ClientUrls],
             Schedule = "0 */15 * * * *",
-            Members = [.. cluster.Members.Select(m => new MemberOptions { Name = m.Config.Name, PeerUrl = m.Config.PeerUrl, ClientUrl = m.Config.ClientUrl, AgentUrl = "http://127.0.0.1:1" })],
+            Members = [.. cluster.Members],
         };
         EtcdBackupConfiguration.Complete(options, root);
         EtcdBackupConfiguration.ThrowIfInvalid(options, "demo");

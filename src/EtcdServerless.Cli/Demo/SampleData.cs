@@ -31,4 +31,19 @@ internal static class SampleData
 
         return count;
     }
+
+    /// <summary>The prefix of the keys written after the backup: a restore must make them disappear.</summary>
+    public const string PostBackupPrefix = "/registry/pods/default/after-backup-";
+
+    /// <summary>Writes keys the backup does not have (a deployment made after the last backup, lost by the restore).</summary>
+    public static async Task<int> WritePostBackupAsync(EtcdClient client, int count, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var pod = string.Create(CultureInfo.InvariantCulture, $"after-backup-{i:D2}");
+            await client.PutAsync(PostBackupPrefix + pod["after-backup-".Length..], $$$"""{"kind":"Pod","metadata":{"name":"{{{pod}}}","namespace":"default"}}""", cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        return count;
+    }
 }
