@@ -1,3 +1,4 @@
+using EtcdServerless.Core.IO;
 using System.Buffers;
 using System.Security.Cryptography;
 
@@ -8,7 +9,7 @@ namespace EtcdServerless.Core.Crypto;
 /// The chunk's position (counter) and finality (flag) are part of its nonce, so reordering, splicing,
 /// truncation at a chunk boundary and appended data all fail with a specific <see cref="EnvelopeException"/>.
 /// </summary>
-internal sealed class ChunkOpeningStream : Stream
+internal sealed class ChunkOpeningStream : ForwardOnlyReadStream
 {
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
@@ -46,20 +47,6 @@ internal sealed class ChunkOpeningStream : Stream
 
     public override bool CanRead => !_disposed;
 
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -74,9 +61,6 @@ internal sealed class ChunkOpeningStream : Stream
 
         return CopyOut(buffer);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -212,14 +196,6 @@ internal sealed class ChunkOpeningStream : Stream
         _plainOffset += count;
         return count;
     }
-
-    public override void Flush() { }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,3 +1,4 @@
+using EtcdServerless.Core.IO;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using EtcdServerless.Core.Keys;
@@ -9,7 +10,7 @@ namespace EtcdServerless.Core.Crypto;
 /// released; the end of the plaintext is reported only after the final chunk authenticated, so a reader that
 /// reaches end-of-stream has read the complete, unmodified artifact.
 /// </summary>
-internal sealed class EnvelopeReadStream : Stream
+internal sealed class EnvelopeReadStream : ForwardOnlyReadStream
 {
     private readonly ChunkOpeningStream _opener;
     private readonly Stream? _decompressor;
@@ -100,20 +101,6 @@ internal sealed class EnvelopeReadStream : Stream
 
     public override bool CanRead => !_disposed;
 
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -139,9 +126,6 @@ internal sealed class EnvelopeReadStream : Stream
 
         return read;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -183,14 +167,6 @@ internal sealed class EnvelopeReadStream : Stream
     // Authenticated but undecompressable plaintext means the writer was broken, not an attacker.
     private static EnvelopeFormatException CorruptCompression(InvalidDataException ex) =>
         new("the authenticated plaintext is not a valid compressed stream", ex);
-
-    public override void Flush() { }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

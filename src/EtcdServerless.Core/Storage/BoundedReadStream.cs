@@ -1,7 +1,8 @@
+using EtcdServerless.Core.IO;
 namespace EtcdServerless.Core.Storage;
 
 /// <summary>A read-only view of at most <c>length</c> bytes of an inner stream (ranged reads).</summary>
-internal sealed class BoundedReadStream : Stream
+internal sealed class BoundedReadStream : ForwardOnlyReadStream
 {
     private readonly Stream _inner;
     private long _remaining;
@@ -11,22 +12,6 @@ internal sealed class BoundedReadStream : Stream
         _inner = inner;
         _remaining = length;
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -40,9 +25,6 @@ internal sealed class BoundedReadStream : Stream
         return read;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_remaining <= 0)
@@ -54,14 +36,6 @@ internal sealed class BoundedReadStream : Stream
         _remaining -= read;
         return read;
     }
-
-    public override void Flush() { }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
