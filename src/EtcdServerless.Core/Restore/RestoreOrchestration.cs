@@ -1,5 +1,7 @@
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Restore.Activities;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EtcdServerless.Core.Restore;
 
@@ -9,15 +11,38 @@ namespace EtcdServerless.Core.Restore;
 /// start phase rolls every member back; at or after it, the result says which member is in which state.
 /// Deterministic: all I/O happens in the activities.
 /// </summary>
-internal sealed class RestoreOrchestration : IOrchestrator<RestoreRequest, RestoreResult>
+internal sealed class RestoreOrchestration(ILoggerFactory? loggerFactory = null) : IOrchestrator<RestoreRequest, RestoreResult>
 {
     public const string OrchestrationName = "RestoreOrchestration";
+
+    private readonly ILogger _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RestoreOrchestration>();
 
     public string Name => OrchestrationName;
 
     public async Task<RestoreResult> RunAsync(IOrchestrationContext context, RestoreRequest input)
     {
         ArgumentNullException.ThrowIfNull(context);
+        var result = await RunCoreAsync(context, input).ConfigureAwait(true);
+
+        // RestoreSucceeded / RestoreFailed feed the "failed restore" alert (infra/modules/alerts.bicep).
+        var log = context.CreateReplaySafeLogger(_logger);
+        switch (result.Outcome)
+        {
+            case RestoreOutcome.Succeeded:
+                log.RestoreSucceeded(result.Cluster, result.Reason ?? "");
+                break;
+            case RestoreOutcome.Planned:
+                break;
+            default:
+                log.RestoreFailed(result.Cluster, result.Outcome.ToString(), result.Phase, result.Error ?? "");
+                break;
+        }
+
+        return result;
+    }
+
+    private async Task<RestoreResult> RunCoreAsync(IOrchestrationContext context, RestoreRequest input)
+    {
         ArgumentNullException.ThrowIfNull(input);
         var started = context.CurrentUtcDateTime;
         var reports = input.Members.ToDictionary(m => m.Name, m => new MemberTrack(m.Name), StringComparer.Ordinal);

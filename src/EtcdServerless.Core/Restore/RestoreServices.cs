@@ -31,7 +31,7 @@ internal sealed class RestoreServices(IBackupStore store, IKeyStore keys, EtcdBa
     {
         ArgumentNullException.ThrowIfNull(registry);
         return registry
-            .AddOrchestrator(new RestoreOrchestration())
+            .AddOrchestrator(new RestoreOrchestration(Loggers))
             .AddActivity(new ResolveBackupActivity(this))
             .AddActivity(new PreflightMemberActivity(this))
             .AddActivity(new StopMemberActivity(this))

@@ -2,6 +2,7 @@ using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Restore.Activities;
 using EtcdServerless.Core.Tests.Orchestration.Replay;
+using Microsoft.Extensions.Logging;
 
 namespace EtcdServerless.Core.Tests.Restore;
 
@@ -69,6 +70,49 @@ public sealed class RestoreOrchestrationReplayTests
         var state = await runner.RunAsync(RestoreOrchestration.OrchestrationName, null, Request() with { Confirm = "other" });
         Assert.Equal(RestoreOutcome.Rejected, state.ReadOutputAs<RestoreResult>()!.Outcome);
         Assert.Equal(0, fakes.Calls);
+    }
+
+    [Theory]
+    [InlineData(null, "RestoreSucceeded")]
+    [InlineData("m2", "RestoreFailed")]
+    public async Task RunAsync_Finished_LogsTheAlertEventOnce(string? failing, string expectedEvent)
+    {
+        // infra's alerts query these event names with a Cluster dimension; replay must not log them again.
+        using var events = new CapturingLoggerFactory();
+        var fakes = new FakeRestoreActivities(failing);
+        var registry = fakes.Register(new OrchestrationRegistry().AddOrchestrator(new RestoreOrchestration(events)));
+        await using var runner = new InProcessOrchestrationRunner(registry);
+
+        await runner.RunAsync(RestoreOrchestration.OrchestrationName, null, Request());
+
+        var logged = Assert.Single(events.Entries, e => e.EventName is "RestoreSucceeded" or "RestoreFailed");
+        Assert.Equal(expectedEvent, logged.EventName);
+        Assert.Contains("prod", logged.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class CapturingLoggerFactory : ILoggerFactory
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(string? EventName, string Message)> _entries = new();
+
+        public IReadOnlyList<(string? EventName, string Message)> Entries => [.. _entries];
+
+        public ILogger CreateLogger(string categoryName) => new Capturing(_entries);
+
+        public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Capturing(System.Collections.Concurrent.ConcurrentQueue<(string? EventName, string Message)> entries) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                entries.Enqueue((eventId.Name, formatter(state, exception)));
+        }
     }
 
     private static RestoreRequest Request() => new() { Cluster = "prod", Backup = "latest", Members = s_members, Confirm = "prod", Reason = "drill" };
