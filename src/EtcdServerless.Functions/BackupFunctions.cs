@@ -89,7 +89,7 @@ internal sealed class BackupFunctions(
     {
         if (!options.Clusters.ContainsKey(cluster))
         {
-            return await ProblemAsync(request, HttpStatusCode.NotFound, "cluster", $"Cluster '{cluster}' is not configured.").ConfigureAwait(false);
+            return await HttpProblems.WriteAsync(request, HttpStatusCode.NotFound, "cluster", $"Cluster '{cluster}' is not configured.").ConfigureAwait(false);
         }
 
         var instanceId = await StartAsync(client, cluster, BackupTrigger.OnDemand,
@@ -105,7 +105,7 @@ internal sealed class BackupFunctions(
     {
         if (!options.Clusters.ContainsKey(cluster))
         {
-            return await ProblemAsync(request, HttpStatusCode.NotFound, "cluster", $"Cluster '{cluster}' is not configured.").ConfigureAwait(false);
+            return await HttpProblems.WriteAsync(request, HttpStatusCode.NotFound, "cluster", $"Cluster '{cluster}' is not configured.").ConfigureAwait(false);
         }
 
         var backups = await new BackupCatalog(store, time).ListAsync(cluster, context.CancellationToken).ConfigureAwait(false);
@@ -138,14 +138,5 @@ internal sealed class BackupFunctions(
             // client surfaces): that instance is the backup.
             return instanceId;
         }
-    }
-
-    private static async Task<HttpResponseData> ProblemAsync(HttpRequestData request, HttpStatusCode status, string field, string detail)
-    {
-        var response = request.CreateResponse(status);
-        await response.WriteAsJsonAsync(new { type = "about:blank", title = "Invalid request", status = (int)status, detail, field }).ConfigureAwait(false);
-        response.Headers.Remove("Content-Type");
-        response.Headers.Add("Content-Type", "application/problem+json");
-        return response;
     }
 }

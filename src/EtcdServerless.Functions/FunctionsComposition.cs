@@ -4,6 +4,7 @@ using EtcdServerless.Azure.KeyVault;
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Keys;
+using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,6 +56,29 @@ internal static class FunctionsComposition
         services.AddSingleton(sp => new ConsistencyCheckActivity(sp.GetRequiredService<BackupEnvironment>()));
         services.AddSingleton(sp => new WriteManifestActivity(sp.GetRequiredService<BackupEnvironment>()));
         services.AddSingleton(sp => new ApplyRetentionActivity(sp.GetRequiredService<BackupEnvironment>()));
+
+        // Restore: the agents' mutual TLS needs the orchestrator's client certificate (Restore:AgentTls).
+        services.AddSingleton(sp =>
+        {
+            var tls = sp.GetRequiredService<EtcdBackupOptions>().Restore.AgentTls;
+            return new AgentClient(new AgentClientOptions
+            {
+                CertFile = tls.CertFile,
+                KeyFile = tls.KeyFile,
+                CaFile = tls.CaFile,
+                ServerThumbprints = [.. tls.ServerThumbprints],
+                TimeoutSeconds = tls.TimeoutSeconds,
+            });
+        });
+        services.AddSingleton(sp => new RestoreServices(
+            sp.GetRequiredService<IBackupStore>(),
+            sp.GetRequiredService<IKeyStore>(),
+            sp.GetRequiredService<EtcdBackupOptions>(),
+            sp.GetRequiredService<AgentClient>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new RestoreOrchestration(sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new RestoreActivities(sp.GetRequiredService<RestoreServices>()));
         return services;
     }
 }
