@@ -191,11 +191,9 @@ internal static class SnapshotBench
 
     private static async Task<string> PublishCliAsync(string output)
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "EtcdServerless.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run from inside the repository or pass --cli");
-        }
+        // The working directory first: with ETCDSL_ARTIFACTS the binaries live outside the repository.
+        var root = FindRepositoryRoot(Environment.CurrentDirectory) ?? FindRepositoryRoot(AppContext.BaseDirectory)
+            ?? throw new InvalidOperationException("run from inside the repository or pass --cli");
 
         // ReadyToRun, as the product ships: process start is part of what is measured.
         Console.Error.WriteLine("publishing etcd-backup (Release, ReadyToRun)...");
@@ -210,6 +208,19 @@ internal static class SnapshotBench
         return process.ExitCode == 0
             ? Path.Combine(output, "etcd-backup")
             : throw new InvalidOperationException("dotnet publish of the CLI failed");
+    }
+
+    private static string? FindRepositoryRoot(string? start)
+    {
+        for (var dir = start; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (File.Exists(Path.Combine(dir, "EtcdServerless.sln")))
+            {
+                return dir;
+            }
+        }
+
+        return null;
     }
 
     private static double Median(IEnumerable<double> values)
