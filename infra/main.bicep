@@ -171,21 +171,22 @@ module backupStorage 'modules/backupStorage.bicep' = {
     immutabilityPolicyLocked: immutabilityPolicyLocked
     softDeleteDays: softDeleteDays
     privateEndpoint: privateEndpoints
-    privateEndpointSubnetId: privateEndpoints ? vnet.outputs.privateEndpointSubnetId : ''
-    blobPrivateDnsZoneId: privateEndpoints ? vnet.outputs.blobPrivateDnsZoneId : ''
+    privateEndpointSubnetId: privateEndpoints ? (vnet.?outputs.privateEndpointSubnetId ?? '') : ''
+    blobPrivateDnsZoneId: privateEndpoints ? (vnet.?outputs.blobPrivateDnsZoneId ?? '') : ''
   }
 }
 
 module keyVault 'modules/keyVault.bicep' = {
   name: 'keyVault'
   params: {
-    name: 'kv-${environmentName}-${take(resourceToken, 13)}'
+    // Vault names are at most 24 characters: 'kv-' + an 8-character environment + '-' + 13 would be 25.
+    name: take('kv-${environmentName}-${resourceToken}', 24)
     location: location
     tags: allTags
     skuName: keyVaultSku
     privateEndpoint: privateEndpoints
-    privateEndpointSubnetId: privateEndpoints ? vnet.outputs.privateEndpointSubnetId : ''
-    vaultPrivateDnsZoneId: privateEndpoints ? vnet.outputs.vaultPrivateDnsZoneId : ''
+    privateEndpointSubnetId: privateEndpoints ? (vnet.?outputs.privateEndpointSubnetId ?? '') : ''
+    vaultPrivateDnsZoneId: privateEndpoints ? (vnet.?outputs.vaultPrivateDnsZoneId ?? '') : ''
   }
 }
 
@@ -230,10 +231,11 @@ module functionApp 'modules/functionApp.bicep' = {
     restoreAgentTls: restoreAgentTls
     clusters: clusters
     backupConsistencyCheck: backupConsistencyCheck
-    integrationSubnetId: networkEnabled ? vnet.outputs.integrationSubnetId : ''
+    integrationSubnetId: vnet.?outputs.integrationSubnetId ?? ''
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     entraAuth: entraAuth
+    taskHubName: 'EtcdBackup'
   }
 }
 
