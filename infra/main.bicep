@@ -114,6 +114,24 @@ var deploymentContainerName = 'app-package'
 var networkEnabled = network.enabled
 var privateEndpoints = networkEnabled && (network.?privateEndpoints ?? false)
 
+// Secrets of this environment's vault the app reads, by bare name (full secret URIs may point at another
+// vault; whoever owns that vault grants the read there, see docs/operations.md).
+var clusterSecretNames = flatten(map(clusters, c => [
+  c.?tls.?caSecret ?? ''
+  c.?tls.?certSecret ?? ''
+  c.?tls.?keySecret ?? ''
+  c.?auth.?passwordSecret ?? ''
+]))
+var agentSecretNames = [
+  restoreAgentTls.?caSecret ?? ''
+  restoreAgentTls.?certSecret ?? ''
+  restoreAgentTls.?keySecret ?? ''
+]
+var appReadSecretNames = union(
+  [kekSecretName],
+  filter(concat(clusterSecretNames, agentSecretNames), s => !empty(s) && !startsWith(s, 'https://'))
+)
+
 module identity 'modules/identity.bicep' = {
   name: 'identity'
   params: {
@@ -203,6 +221,7 @@ module rbac 'modules/rbac.bicep' = {
     appManagesKek: appManagesKek
     allowRetentionDeletes: allowRetentionDeletes
     kekAdminPrincipalIds: kekAdminPrincipalIds
+    readSecretNames: appReadSecretNames
   }
 }
 
