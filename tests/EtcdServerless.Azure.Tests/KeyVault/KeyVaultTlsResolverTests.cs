@@ -158,6 +158,29 @@ public sealed class KeyVaultTlsResolverTests : IAsyncLifetime
         Assert.Equal("0123456789abcdef0123456789ABCDEF", reference.Version);
     }
 
+    [Fact]
+    public async Task AgentClientOptionsFactory_ResolvedAgentTls_UsesCertificatesNotPaths()
+    {
+        // Arrange
+        SeedPki("agent");
+        var settings = new AgentTlsOptions { CaFile = Secret("agent-ca"), CertFile = Secret("agent-cert"), KeyFile = Secret("agent-key"), ServerThumbprints = ["ab12"], TimeoutSeconds = 42 };
+        using var resolved = await Resolver().ResolveAsync(new EtcdBackupOptions { Restore = new RestoreSettings { AgentTls = settings } });
+
+        // Act
+        var fromVault = AgentClientOptionsFactory.Create(settings, resolved);
+        var fromFiles = AgentClientOptionsFactory.Create(new AgentTlsOptions { CertFile = "/etc/c.pem", KeyFile = "/etc/k.pem" }, resolved: null);
+
+        // Assert
+        Assert.Null(fromVault.CertFile);
+        Assert.Null(fromVault.CaFile);
+        Assert.Equal(_pki.Client.Certificate.Thumbprint, fromVault.ClientCertificate!.Thumbprint);
+        Assert.Single(fromVault.TrustedCa!);
+        Assert.Equal(["ab12"], fromVault.ServerThumbprints);
+        Assert.Equal(42, fromVault.TimeoutSeconds);
+        Assert.Equal("/etc/c.pem", fromFiles.CertFile);
+        Assert.Null(fromFiles.ClientCertificate);
+    }
+
     private KeyVaultTlsResolver Resolver() => new(vault =>
     {
         Assert.Equal(_vault.VaultUri, vault);
