@@ -61,6 +61,9 @@ param appManagesKek bool = true
 @description('Let the app delete backups whose retention and immutability have expired.')
 param allowRetentionDeletes bool = true
 
+@description('False on the very first deployment of an environment whose app does not manage its KEK: the vault is new, so the secrets the app reads (KEK, TLS, passwords) cannot exist yet, and a role assignment can only be scoped to an existing secret. Upload them, then deploy again with true (docs/operations.md).')
+param secretsUploaded bool = true
+
 @description('Object IDs of KEK administrators (Key Vault Secrets Officer), e.g. an on-call group.')
 param kekAdminPrincipalIds array = []
 
@@ -221,7 +224,7 @@ module rbac 'modules/rbac.bicep' = {
     appManagesKek: appManagesKek
     allowRetentionDeletes: allowRetentionDeletes
     kekAdminPrincipalIds: kekAdminPrincipalIds
-    readSecretNames: appReadSecretNames
+    readSecretNames: secretsUploaded ? appReadSecretNames : []
   }
 }
 

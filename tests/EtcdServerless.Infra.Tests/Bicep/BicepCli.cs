@@ -16,9 +16,18 @@ internal static class BicepCli
     /// <summary>Absolute path of the bicep binary.</summary>
     public static Task<string> PathAsync() => Located.Value;
 
-    /// <summary>Runs the compiler with <paramref name="arguments"/>.</summary>
-    public static async Task<ToolResult> RunAsync(IEnumerable<string> arguments, CancellationToken cancellationToken = default) =>
-        await ToolProcess.RunAsync(await PathAsync(), arguments, Environment(), timeout: Timeout, cancellationToken: cancellationToken);
+    /// <summary>Runs the compiler with <paramref name="arguments"/> (and extra environment variables).</summary>
+    public static async Task<ToolResult> RunAsync(
+        IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default)
+    {
+        var variables = Environment();
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            variables[key] = value;
+        }
+
+        return await ToolProcess.RunAsync(await PathAsync(), arguments, variables, timeout: Timeout, cancellationToken: cancellationToken);
+    }
 
     /// <summary>Runs infra/tools/bicep-check (the CI check: build/build-params + lint, any diagnostic fails) on the files.</summary>
     public static Task<ToolResult> CheckAsync(IEnumerable<string> files, CancellationToken cancellationToken = default) =>

@@ -49,12 +49,14 @@ internal static class CompiledDeployment
     /// Compiles <paramref name="parameterFile"/> against a copy of <paramref name="infraDirectory"/> (the
     /// parameter file is copied beside main.bicep, so it must say <c>using './main.bicep'</c>). Working on a
     /// copy keeps the snapshot file out of the source tree and lets a test edit a template first
-    /// (<paramref name="edit"/> gets the copy's directory).
+    /// (<paramref name="edit"/> gets the copy's directory). <paramref name="environment"/> is what the
+    /// parameter file's readEnvironmentVariable() sees.
     /// </summary>
     public static async Task<CompiledEnvironment> CompileAsync(
         string infraDirectory,
         string parameterFile,
         Action<string>? edit = null,
+        IReadOnlyDictionary<string, string>? environment = null,
         CancellationToken cancellationToken = default)
     {
         using var temp = new TempDirectory("infra-compile");
@@ -65,12 +67,13 @@ internal static class CompiledDeployment
         edit?.Invoke(copy);
 
         var name = Path.GetFileNameWithoutExtension(parameterFile);
-        var built = await BicepCli.RunAsync(["build-params", parameters, "--stdout"], cancellationToken);
+        var built = await BicepCli.RunAsync(["build-params", parameters, "--stdout"], environment, cancellationToken);
         Assert.True(built.ExitCode == 0, $"bicep build-params {name} failed: {built.StandardError}");
         var compiled = JsonNode.Parse(built.StandardOutput)!.AsObject();
 
         var snapshot = await BicepCli.RunAsync(
             ["snapshot", parameters, "--mode", "overwrite", "--subscription-id", SubscriptionId, "--resource-group", $"rg-etcdbk-{name}", "--location", Location],
+            environment,
             cancellationToken);
         Assert.True(snapshot.ExitCode == 0, $"bicep snapshot {name} failed: {snapshot.StandardError}");
         var predicted = JsonNode.Parse(await File.ReadAllTextAsync(Path.ChangeExtension(parameters, ".snapshot.json"), cancellationToken))!.AsObject();

@@ -30,6 +30,17 @@ public sealed partial class CompiledRbacTests
     }
 
     [Fact]
+    public async Task Prod_FirstDeploymentBeforeSecretsExist_GrantsNoSecretRead()
+    {
+        // A role assignment cannot be scoped to a secret the new vault does not hold yet.
+        var compiled = await CompiledDeployment.CompileAsync(RepositoryFiles.Infra, Path.Combine(RepositoryFiles.Infra, "prod.bicepparam"),
+            environment: new Dictionary<string, string> { ["ETCDBK_SECRETS_UPLOADED"] = "false" });
+
+        Assert.Empty(compiled.Diagnostics);
+        Assert.Empty(SecretsUserScopes(compiled));
+    }
+
+    [Fact]
     public async Task Dev_AppManagesKek_ReadsVaultWideBecauseTheKekDoesNotExistYet()
     {
         var compiled = await CompiledDeployment.ForEnvironmentAsync("dev");
