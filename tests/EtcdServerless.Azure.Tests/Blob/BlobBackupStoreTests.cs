@@ -294,6 +294,8 @@ public sealed class BlobBackupStoreTests(AzuriteFixture fixture)
         var ex = await Assert.ThrowsAsync<BackupStoreException>(() => store.GetInfoAsync("x"));
 
         Assert.Contains("container does not exist", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("etcd-backup store init", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
         Assert.IsType<global::Azure.RequestFailedException>(ex.InnerException);
     }
 }

@@ -171,6 +171,27 @@ public sealed class BlobFaultTests(AzuriteFixture fixture)
         Assert.NotNull(await direct.GetInfoAsync("worm"));
     }
 
+    [Fact]
+    public async Task GetProtectionAsync_ServiceReportsPolicyAndLegalHold_ReadsThemBack()
+    {
+        // Stands in for real Azure (Azurite reports no protection): the proxy adds the policy and hold headers.
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        var until = new DateTimeOffset(DateTimeOffset.UtcNow.AddDays(10).UtcDateTime.Date, TimeSpan.Zero);
+        proxy.InheritedRetainUntil = until;
+        proxy.InheritedLegalHold = true;
+        proxy.Rule = (_, r) => r.StartsWith("HEAD ", StringComparison.Ordinal) ? Fault.InheritedImmutability : Fault.None;
+        var (store, direct) = await StoresAsync(proxy);
+        await TestData.WriteAsync(direct, "held", [1]);
+
+        var protection = await store.GetProtectionAsync("held");
+        var info = await store.GetInfoAsync("held");
+
+        Assert.Equal(new BlobProtection(until, "Unlocked", LegalHold: true), protection);
+        Assert.Equal(until, info?.RetainUntil);
+        Assert.Equal(new BlobProtection(null, null, LegalHold: false), await direct.GetProtectionAsync("held"));
+        Assert.Null(await direct.GetProtectionAsync("missing"));
+    }
+
     private async Task<(BlobBackupStore ThroughProxy, BlobBackupStore Direct)> StoresAsync(FaultInjectingProxy proxy, Func<BlobStoreOptions, BlobStoreOptions>? tweak = null)
     {
         var container = AzuriteFixture.NewContainer();

@@ -74,6 +74,9 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
     /// <summary>The retention date <see cref="Fault.InheritedImmutability"/> reports.</summary>
     public DateTimeOffset InheritedRetainUntil { get; set; }
 
+    /// <summary>When true, <see cref="Fault.InheritedImmutability"/> also reports a legal hold.</summary>
+    public bool InheritedLegalHold { get; set; }
+
     /// <summary>Requests seen.</summary>
     public int Requests => _requests;
 
@@ -197,6 +200,10 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
         {
             context.Response.Headers["x-ms-immutability-policy-until-date"] = InheritedRetainUntil.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
             context.Response.Headers["x-ms-immutability-policy-mode"] = "unlocked";
+            if (InheritedLegalHold)
+            {
+                context.Response.Headers["x-ms-legal-hold"] = "true";
+            }
         }
 
         if (request.Method != "HEAD")
