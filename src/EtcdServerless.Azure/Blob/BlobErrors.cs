@@ -32,7 +32,7 @@ internal static class BlobErrors
     {
         if (exception is RequestFailedException { Status: > 0 } failed)
         {
-            var message = $"{operation} '{target}' failed: HTTP {failed.Status} {failed.ErrorCode ?? Reason(failed)}";
+            var message = $"{operation} '{target}' failed: HTTP {failed.Status} {failed.ErrorCode ?? Reason(failed)} (request id {RequestId(failed)})";
             return failed.Status switch
             {
                 404 when failed.ErrorCode == "ContainerNotFound" => new BackupStoreException(
@@ -72,6 +72,10 @@ internal static class BlobErrors
             throw Translate(ex, operation, target, container);
         }
     }
+
+    // Quoted to Azure support to trace one request.
+    private static string RequestId(RequestFailedException failed) =>
+        failed.GetRawResponse()?.Headers.RequestId ?? "none";
 
     // The SDK's message repeats status, headers and body over many lines; keep its first line only.
     private static string Reason(RequestFailedException failed) => FirstLine(failed.Message);

@@ -103,6 +103,24 @@ public sealed class StoreCommandsTests
         Assert.True(rerun.ExitCode == 0, rerun.Err);
     }
 
+    [Fact]
+    public async Task BackupList_MissingContainer_OneLineWithoutTheServiceResponseDump()
+    {
+        await using var azurite = await AzuriteProcess.StartAsync();
+        using var env = new CliTestEnvironment();
+        var config = WriteConfig(env, $"{azurite.BlobEndpoint}/never-created", accountKey: AzuriteProcess.AccountKey);
+
+        var list = await Cli.RunAsync("backup", "list", "--config", config);
+
+        Assert.Equal(1, list.ExitCode);
+        var error = Assert.Single(list.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("`etcd-backup store init`", error, StringComparison.Ordinal);
+        Assert.Contains("ContainerNotFound", error, StringComparison.Ordinal);
+        // The SDK's exception carries the whole response (headers, XML body); one line means none of it.
+        Assert.DoesNotContain("Headers:", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("<?xml", error, StringComparison.Ordinal);
+    }
+
     private static string WriteConfig(CliTestEnvironment env, string storeUri, string? accountKey = null, string? sas = null,
         int immutabilityDays = 0, IReadOnlyList<string>? endpoints = null)
     {
