@@ -39,8 +39,6 @@ internal static class BlobErrors
                     $"the container does not exist: {container}; create it with `{InitCommand}` ({message})", failed),
                 404 => new BackupObjectNotFoundException(message, failed),
                 409 when IsImmutabilityError(failed.ErrorCode) => new BackupObjectImmutableException($"{message}: the blob is under retention", failed),
-                409 or 412 when failed.ErrorCode is "BlobAlreadyExists" or "ConditionNotMet" => new BackupObjectExistsException(
-                    $"{message}: the object already exists (write-once)", failed),
                 403 => new BackupStoreException(
                     $"{message}: access denied (check the credential, its role assignment or the SAS permissions and expiry)", failed),
                 _ => new BackupStoreException(message, failed),

@@ -82,8 +82,18 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter
             // Write-once: the commit fails when any blob of that name exists, so racing writers cannot both win.
             Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
         };
-        var committed = await BlobErrors.CallAsync(ct => _client.CommitBlockListAsync(_blockIds, commit, ct),
-            "Put Block List", _blob, _options.Description, cancellationToken).ConfigureAwait(false);
+        Response<BlobContentInfo> committed;
+        try
+        {
+            committed = await BlobErrors.CallAsync(ct => _client.CommitBlockListAsync(_blockIds, commit, ct),
+                "Put Block List", _blob, _options.Description, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BackupStoreException ex) when (ex.InnerException is RequestFailedException { Status: 409 or 412, ErrorCode: "BlobAlreadyExists" or "ConditionNotMet" })
+        {
+            // Only here does a failed If-None-Match mean "someone else committed this name first".
+            throw new BackupObjectExistsException($"'{_displayName}' already exists; backup objects are write-once.", ex.InnerException);
+        }
+
         _committed = true;
         _logger.BlobCommitted(_displayName, _length, _blockIds.Count);
         var info = new StoredObjectInfo(_displayName, _length, committed.Value.LastModified) { ETag = committed.Value.ETag.ToString() };

@@ -18,7 +18,7 @@ internal sealed class RangedBlobReadStream : Stream
 
     private readonly BlobBaseClient _client;
     private readonly string _blob;
-    private readonly string _container;
+    private readonly string _storeDescription;
     private readonly ETag? _etag;
     private readonly long _end;
     private readonly int _rangeSize;
@@ -30,11 +30,11 @@ internal sealed class RangedBlobReadStream : Stream
     private ReadOnlyMemory<byte> _current;
     private bool _disposed;
 
-    public RangedBlobReadStream(BlobBaseClient client, string blob, string container, ETag? etag, long offset, long length, int rangeSize, int prefetch)
+    public RangedBlobReadStream(BlobBaseClient client, string blob, string storeDescription, ETag? etag, long offset, long length, int rangeSize, int prefetch)
     {
         _client = client;
         _blob = blob;
-        _container = container;
+        _storeDescription = storeDescription;
         _etag = etag;
         _end = offset + length;
         _rangeSize = rangeSize;
@@ -149,7 +149,7 @@ internal sealed class RangedBlobReadStream : Stream
                 ? new DownloadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5, AutoValidateChecksum = true }
                 : null,
         };
-        var content = await BlobErrors.CallAsync(ct => _client.DownloadContentAsync(options, ct), "Get Blob", _blob, _container, cancellationToken)
+        var content = await BlobErrors.CallAsync(ct => _client.DownloadContentAsync(options, ct), "Get Blob", _blob, _storeDescription, cancellationToken)
             .ConfigureAwait(false);
         var data = content.Value.Content.ToMemory();
         if (data.Length != count)
