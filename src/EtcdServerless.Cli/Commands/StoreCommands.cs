@@ -2,6 +2,7 @@ using System.CommandLine;
 using EtcdServerless.Cli.Composition;
 using EtcdServerless.Cli.Output;
 using EtcdServerless.Core.Storage;
+using EtcdServerless.Workflows.Composition;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdServerless.Cli.Commands;
