@@ -12,6 +12,7 @@ internal static class CommandCatalog
         yield return RestoreCommands.Create(console);
         yield return ServeCommand.Create(console);
         yield return KeysCommands.Create(console);
+        yield return StoreCommands.Create(console);
         yield return DemoCommand.Create(console);
     }
 }
