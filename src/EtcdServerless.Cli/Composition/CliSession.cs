@@ -28,7 +28,7 @@ internal sealed class CliSession : IAsyncDisposable
         var loggerFactory = CliLogging.Create(console, verbose ? LogLevel.Debug : minimum);
         try
         {
-            return new CliSession(configuration, loggerFactory, BackupApplication.Create(configuration.Options, loggerFactory));
+            return new CliSession(configuration, loggerFactory, BackupApplication.Create(configuration.Options, loggerFactory, console.Time));
         }
         catch
         {
