@@ -10,8 +10,9 @@ namespace EtcdServerless.Core.Browse;
 
 /// <summary>
 /// A backup's plaintext snapshot, decrypted into a private temp folder (0700, file 0600) so the bbolt reader can
-/// seek in it, and checked against the manifest (size and SHA-256 of the whole file, then etcd's sha256
-/// trailer) before anyone reads it. Disposing deletes the folder; opening deletes it too when anything fails.
+/// seek in it, and checked against the manifest (size and SHA-256 of the whole file) before anyone reads it.
+/// etcd's own sha256 trailer is not hashed a second time: the backup verified it before recording the file's
+/// SHA-256, so equal digests mean the same, already verified bytes. Disposing deletes the folder; opening deletes it too when anything fails.
 /// </summary>
 internal sealed class DecryptedSnapshot : IDisposable
 {
@@ -69,7 +70,6 @@ internal sealed class DecryptedSnapshot : IDisposable
             var path = System.IO.Path.Combine(folder, "snapshot.db");
             await DecryptAsync(store, keys, manifest, path, cancellationToken).ConfigureAwait(false);
             handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            await SnapshotTrailer.VerifyAsync(handle, RandomAccess.GetLength(handle), cancellationToken).ConfigureAwait(false);
             return new DecryptedSnapshot(folder, path, handle, manifest);
         }
         catch
