@@ -292,7 +292,8 @@ internal static class BackupBrowseCommands
 
     private static async Task WriteListTableAsync(TextWriter writer, LiveKeyspace keyspace, CancellationToken cancellationToken)
     {
-        // Streamed rather than through TextTable: a large backup has millions of rows.
+        // Streamed rather than through TextTable (a large backup has millions of rows), in 64 KiB writes
+        // because the console writer flushes every call.
         string[] headers = ["KEY", "CREATE REV", "MOD REV", "VERSION", "LEASE", "VALUE SIZE", "KIND"];
         var widths = headers.Select(h => h.Length).ToArray();
         foreach (var key in keyspace.Keys)
@@ -302,41 +303,51 @@ internal static class BackupBrowseCommands
         }
 
         widths[1] = widths[2] = Math.Max(widths[1], Number(keyspace.Revision).Length);
-        var line = new StringBuilder();
-        await WriteRowAsync(headers).ConfigureAwait(false);
+        var output = new ChunkedWriter(writer);
+        AppendRow(headers);
         foreach (var key in keyspace.Keys)
         {
-            await WriteRowAsync([KeyText(key.Key), Number(key.CreateRevision), Number(key.ModRevision), Number(key.Version),
-                key.Lease == 0 ? "-" : key.Lease.ToString("x", CultureInfo.InvariantCulture), Number(key.ValueSize), Kind(key.Kubernetes)]).ConfigureAwait(false);
+            AppendRow([KeyText(key.Key), Number(key.CreateRevision), Number(key.ModRevision), Number(key.Version),
+                key.Lease == 0 ? "-" : key.Lease.ToString("x", CultureInfo.InvariantCulture), Number(key.ValueSize), Kind(key.Kubernetes)]);
+            await output.FlushIfFullAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{keyspace.Keys.Count} key(s) at revision {keyspace.Revision}").AsMemory(), cancellationToken).ConfigureAwait(false);
+        output.Buffer.Append(CultureInfo.InvariantCulture, $"{keyspace.Keys.Count} key(s) at revision {keyspace.Revision}").AppendLine();
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
 
-        async Task WriteRowAsync(string[] cells)
+        void AppendRow(string[] cells)
         {
-            line.Clear();
+            var start = output.Buffer.Length;
             for (var i = 0; i < cells.Length; i++)
             {
-                var last = i == cells.Length - 1;
-                line.Append(last ? cells[i] : cells[i].PadRight(widths[i] + 2));
+                output.Buffer.Append(i == cells.Length - 1 ? cells[i] : cells[i].PadRight(widths[i] + 2));
             }
 
-            await writer.WriteLineAsync(line.ToString().TrimEnd().AsMemory(), cancellationToken).ConfigureAwait(false);
+            var end = output.Buffer.Length;
+            while (end > start && output.Buffer[end - 1] == ' ')
+            {
+                end--;
+            }
+
+            output.Buffer.Length = end;
+            output.Buffer.AppendLine();
         }
     }
 
     private static async Task WriteListJsonAsync(TextWriter writer, BackupManifest manifest, LiveKeyspace keyspace, CancellationToken cancellationToken)
     {
         // One element at a time, so the output never exists whole in memory.
-        await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"cluster\":{JsonSerializer.Serialize(manifest.Cluster)},\"backupId\":{JsonSerializer.Serialize(manifest.BackupId)},\"revision\":{keyspace.Revision},\"count\":{keyspace.Keys.Count},\"keys\":[").AsMemory(), cancellationToken).ConfigureAwait(false);
+        var output = new ChunkedWriter(writer);
+        output.Buffer.Append(CultureInfo.InvariantCulture,
+            $"{{\"cluster\":{JsonSerializer.Serialize(manifest.Cluster)},\"backupId\":{JsonSerializer.Serialize(manifest.BackupId)},\"revision\":{keyspace.Revision},\"count\":{keyspace.Keys.Count},\"keys\":[").AppendLine();
         for (var i = 0; i < keyspace.Keys.Count; i++)
         {
-            var element = JsonSerializer.Serialize(ToJson(keyspace.Keys[i], null), CliJson.Compact);
-            await writer.WriteLineAsync((i + 1 < keyspace.Keys.Count ? element + "," : element).AsMemory(), cancellationToken).ConfigureAwait(false);
+            output.Buffer.Append(JsonSerializer.Serialize(ToJson(keyspace.Keys[i], null), CliJson.Compact)).Append(i + 1 < keyspace.Keys.Count ? "," : "").AppendLine();
+            await output.FlushIfFullAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await writer.WriteLineAsync("]}".AsMemory(), cancellationToken).ConfigureAwait(false);
+        output.Buffer.AppendLine("]}");
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task WriteGetTableAsync(TextWriter writer, BackupManifest manifest, KeyValueAtRevision found, CancellationToken cancellationToken)
@@ -417,6 +428,23 @@ internal static class BackupBrowseCommands
     };
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Collects output text and writes it in large pieces.</summary>
+    private sealed class ChunkedWriter(TextWriter writer)
+    {
+        private const int ChunkChars = 1 << 16;
+
+        public StringBuilder Buffer { get; } = new(ChunkChars + 1024);
+
+        public Task FlushIfFullAsync(CancellationToken cancellationToken) =>
+            Buffer.Length >= ChunkChars ? FlushAsync(cancellationToken) : Task.CompletedTask;
+
+        public async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            await writer.WriteAsync(Buffer, cancellationToken).ConfigureAwait(false);
+            Buffer.Clear();
+        }
+    }
 
     /// <summary>One key in <c>-o json</c>: the fields of <c>etcdctl get -w json</c> plus size and Kubernetes type.</summary>
     private sealed record KeyJson
