@@ -79,6 +79,13 @@ internal static class EtcdErrors
             return new EtcdPermissionDeniedException(message, endpoint, inner);
         }
 
+        // etcd 3.4's Snapshot checks the token outside the gRPC interceptor and answers an expired one with
+        // Unknown "auth: invalid auth token": the same condition as Unauthenticated on every other call.
+        if (code == GrpcStatusCode.Unknown && message.Contains("invalid auth token", StringComparison.OrdinalIgnoreCase))
+        {
+            return new EtcdAuthenticationException(message, endpoint, inner);
+        }
+
         return code switch
         {
             GrpcStatusCode.Unavailable => new EtcdUnavailableException(message, endpoint, inner),

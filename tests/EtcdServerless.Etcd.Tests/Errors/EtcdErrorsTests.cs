@@ -37,6 +37,17 @@ public sealed class EtcdErrorsTests
     }
 
     [Fact]
+    public void FromRpc_UnknownWithInvalidTokenText_IsAuthenticationAndInvalidToken()
+    {
+        var rpc = new RpcException(new Status(StatusCode.Unknown, "auth: invalid auth token"));
+
+        var ex = EtcdErrors.FromRpc(rpc, Endpoint);
+
+        Assert.IsType<EtcdAuthenticationException>(ex);
+        Assert.True(EtcdErrors.IsInvalidToken(ex));
+    }
+
+    [Fact]
     public void FromRpc_StreamResetReportedAsInternal_IsUnavailableNamingTheCause()
     {
         // Grpc.Net.Client reports a connection dying mid-stream as Internal with the IO error as debug exception.

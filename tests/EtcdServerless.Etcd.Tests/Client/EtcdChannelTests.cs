@@ -6,10 +6,10 @@ using EtcdServerless.Testing.Etcd;
 using EtcdServerless.Testing.Infrastructure;
 using Grpc.Core;
 
-namespace EtcdServerless.Etcd.Tests.Grpc;
+namespace EtcdServerless.Etcd.Tests.Client;
 
 [Trait("Category", "Etcd")]
-public sealed class TransportTests
+public sealed class EtcdChannelTests
 {
     [Fact]
     public async Task StatusAsync_TlsWithCustomCa_Succeeds()
