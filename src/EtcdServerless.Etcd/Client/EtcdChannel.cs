@@ -12,8 +12,9 @@ namespace EtcdServerless.Etcd.Client;
 /// </summary>
 internal sealed class EtcdChannel : IDisposable
 {
-    // A snapshot is one long server stream: the default 768 KiB window makes the server wait on
-    // WINDOW_UPDATEs; 8 MiB keeps loopback and LAN links busy (docs/benchmarks.md).
+    // A snapshot is one long server stream: starting at .NET's 64 KiB initial window the member waits on
+    // WINDOW_UPDATEs until dynamic sizing catches up; 8 MiB keeps the link busy from the first chunk
+    // (docs/benchmarks.md), at most 8 MiB buffered per stream.
     internal const int StreamWindowSize = 8 * 1024 * 1024;
 
     // etcd Range replies can be large (a whole prefix); etcd's own default request limit is 1.5 MiB.

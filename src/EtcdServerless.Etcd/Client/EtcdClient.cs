@@ -225,8 +225,9 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Streams <c>Maintenance/Snapshot</c>: database chunks and finally the 32-byte sha256 message, in order.
-    /// Each chunk's memory is valid only until the enumeration advances. Errors after the first chunk are not
-    /// retried (the consumer decides).
+    /// Each chunk's memory belongs to its own parsed message and stays valid after the enumeration advances
+    /// (a consumer may queue chunks). An expired token before the first chunk is renewed and the call retried
+    /// once; errors after the first chunk are not retried (the consumer decides).
     /// </summary>
     public async IAsyncEnumerable<EtcdSnapshotChunk> SnapshotAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
