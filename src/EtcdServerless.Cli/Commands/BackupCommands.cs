@@ -33,6 +33,7 @@ internal static class BackupCommands
             var session = CliSession.Open(parse, config, console);
             await using var disposeSession = session.ConfigureAwait(false);
             var app = session.Application;
+            await app.CleanupLeftoversAsync(ct).ConfigureAwait(false);
             var progress = new CliProgress(console);
             var results = new List<BackupResult>();
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))

@@ -19,6 +19,7 @@ internal static class ServeCommand
             var session = CliSession.Open(parse, config, console, LogLevel.Information);
             await using var disposeSession = session.ConfigureAwait(false);
             var options = session.Configuration.Options;
+            await session.Application.CleanupLeftoversAsync(ct).ConfigureAwait(false);
             if (string.IsNullOrWhiteSpace(options.Api.ApiKey))
             {
                 throw new InvalidOperationException("Api:ApiKey: serve needs an API key (set Api:ApiKey in the config file or the Api__ApiKey environment variable)");

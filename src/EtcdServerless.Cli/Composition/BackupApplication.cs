@@ -1,6 +1,7 @@
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
+using EtcdServerless.Core.IO;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Retention;
@@ -54,6 +55,21 @@ internal sealed partial class BackupApplication : IBackupOperations, IAsyncDispo
         var store = StoreFactory.CreateBackupStore(options.Store, time, loggerFactory);
         var keys = StoreFactory.CreateKeyStore(options.Keys, options.Store, time, loggerFactory);
         return new BackupApplication(options, store, keys, time, loggerFactory, pipeline);
+    }
+
+    /// <summary>
+    /// Removes what a crashed run (kill -9, power loss) left: staged partial writes in a local store and scratch
+    /// files no live process holds. Returns how many files were removed.
+    /// </summary>
+    public async Task<int> CleanupLeftoversAsync(CancellationToken cancellationToken = default)
+    {
+        var removed = PrivateTempFiles.SweepLeftovers(PrivateTempFiles.EnsureFolder(Environment.Pipeline.TempDirectory));
+        if (Store is LocalDirectoryBackupStore local)
+        {
+            removed += await local.CleanupStagingAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+
+        return removed;
     }
 
     /// <inheritdoc/>

@@ -46,14 +46,8 @@ internal sealed class BackupVerifier(IBackupStore store, IKeyStore keys, string?
         }
 
         checks.Add(Compare("artifact.size", manifest.Artifact.Size, info.Length));
-        var tempPath = Path.Combine(tempDirectory ?? Path.GetTempPath(), $"etcd-backup-verify-{Guid.NewGuid():N}.snap");
-        var temp = new FileStream(tempPath, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.ReadWrite,
-            Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
-            BufferSize = 1 << 20,
-        });
+        // The decrypted snapshot needs random access for the bbolt checks: a private, already-unlinked scratch file.
+        var temp = PrivateTempFiles.Create(tempDirectory, "verify");
         await using (temp.ConfigureAwait(false))
         {
             using var cipherHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

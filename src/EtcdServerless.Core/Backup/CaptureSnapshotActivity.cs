@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Crypto;
+using EtcdServerless.Core.IO;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Storage;
@@ -101,16 +102,8 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
         var backupId = BackupNaming.CreateBackupId(input.StartedAt, source.Revision);
         var artifactName = BackupNaming.ArtifactName(input.Cluster, backupId);
         var retainUntil = time.GetUtcNow().AddDays(environment.Options.Store.ImmutabilityDays);
-        var tempPath = Path.Combine(environment.TempDirectory, $"etcd-backup-{input.Cluster}-{backupId}-{Guid.NewGuid():N}.snap");
-
-        var temp = new FileStream(tempPath, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.None,
-            Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
-            BufferSize = TempFileBufferSize,
-        });
+        // Plaintext: a private, already-unlinked scratch file (no copy survives any exit, kill -9 included).
+        var temp = PrivateTempFiles.Create(environment.Pipeline.TempDirectory, "capture", TempFileBufferSize);
         await using (temp.ConfigureAwait(false))
         {
             var writer = await environment.Store.OpenWriteAsync(
