@@ -82,7 +82,9 @@ internal static class BackupCommands
             var all = new List<BackupManifest>();
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
-                all.AddRange(await app.ListBackupsAsync(name, ct).ConfigureAwait(false));
+                var scan = await app.Catalog.ScanAsync(name, ct).ConfigureAwait(false);
+                all.AddRange(scan.Backups);
+                await WriteDamagedAsync(console, scan.Damaged).ConfigureAwait(false);
             }
 
             if (parse.GetValue(output) == OutputFormat.Json)
@@ -190,7 +192,9 @@ internal static class BackupCommands
             var results = new List<(string Cluster, RetentionResult Result)>();
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
-                results.Add((name, await app.PruneAsync(name, dry, ct).ConfigureAwait(false)));
+                var result = await app.PruneAsync(name, dry, ct).ConfigureAwait(false);
+                await WriteDamagedAsync(console, result.Damaged).ConfigureAwait(false);
+                results.Add((name, result));
             }
 
             if (parse.GetValue(output) == OutputFormat.Json)
@@ -202,6 +206,7 @@ internal static class BackupCommands
                     keep = r.Result.Plan.ToKeep.Select(d => new { backupId = d.BackupId, reasons = d.Reasons }),
                     delete = r.Result.Plan.ToDelete.Select(d => d.BackupId),
                     deleted = r.Result.Deleted,
+                    wouldDelete = dry ? r.Result.ToDeleteNow : [],
                     skippedImmutable = r.Result.SkippedImmutable,
                     orphanedArtifacts = r.Result.OrphanedArtifacts,
                 }), ct).ConfigureAwait(false);
@@ -214,15 +219,17 @@ internal static class BackupCommands
                 var skipped = result.SkippedImmutable.ToDictionary(s => s.BackupId, StringComparer.Ordinal);
                 foreach (var decision in result.Plan.Decisions)
                 {
+                    // One classification for both modes: the dry run took the same immutability decisions.
                     var action = decision.Keep ? "keep"
                         : skipped.TryGetValue(decision.BackupId, out var skip) ? $"skipped: immutable until {skip.RetainUntil.UtcDateTime:yyyy-MM-dd HH:mm}"
-                        : dry ? "would delete" : result.Deleted.Contains(decision.BackupId) ? "deleted" : "not deleted";
+                        : !result.ToDeleteNow.Contains(decision.BackupId) ? "not deleted"
+                        : dry ? "would delete" : "deleted";
                     table.AddRow(name, decision.BackupId, action, string.Join(", ", decision.Reasons));
                 }
             }
 
             await table.WriteAsync(console.Out, ct).ConfigureAwait(false);
-            var deleted = results.Sum(r => dry ? r.Result.Plan.ToDelete.Count() : r.Result.Deleted.Count);
+            var deleted = results.Sum(r => r.Result.ToDeleteNow.Count);
             var skippedCount = results.Sum(r => r.Result.SkippedImmutable.Count);
             await console.Out.WriteLineAsync(dry
                 ? $"dry run: {deleted} backup(s) would be deleted, {skippedCount} still immutable"
@@ -230,6 +237,14 @@ internal static class BackupCommands
             return 0;
         });
         return command;
+    }
+
+    private static async Task WriteDamagedAsync(CliConsole console, IReadOnlyList<DamagedCatalogEntry> damaged)
+    {
+        foreach (var entry in damaged)
+        {
+            await console.Error.WriteLineAsync($"warning: {entry}").ConfigureAwait(false);
+        }
     }
 
     internal static async Task WriteManifestAsync(TextWriter writer, BackupManifest m, CancellationToken cancellationToken)
