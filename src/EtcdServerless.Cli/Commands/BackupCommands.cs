@@ -39,7 +39,7 @@ internal static class BackupCommands
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
                 var result = await progress.StepAsync($"backing up {name} to {app.Store.Description}",
-                    c => app.RunBackupAsync(name, "cli", c), ct).ConfigureAwait(false);
+                    c => app.RunBackupAsync(name, "cli", c), r => r.Succeeded, ct).ConfigureAwait(false);
                 results.Add(result);
                 if (!result.Succeeded)
                 {
@@ -113,7 +113,7 @@ internal static class BackupCommands
         var config = CommonOptions.Config();
         var cluster = CommonOptions.Cluster();
         var output = CommonOptions.Output();
-        var id = new Argument<string>("ID") { Description = "The backup id (see backup list)." };
+        var id = new Argument<string>("ID") { Description = "The backup id (see backup list), or 'latest' (with --cluster when several are configured)." };
         var command = new Command("describe", "Print one backup's manifest.") { id, config, cluster, output };
         CommandAction.Set(command, console, async (parse, ct) =>
         {
@@ -139,7 +139,7 @@ internal static class BackupCommands
         var config = CommonOptions.Config();
         var cluster = CommonOptions.Cluster();
         var output = CommonOptions.Output();
-        var id = new Argument<string>("ID") { Description = "The backup id (see backup list)." };
+        var id = new Argument<string>("ID") { Description = "The backup id (see backup list), or 'latest' (with --cluster when several are configured)." };
         var command = new Command("verify", "Download, decrypt and re-check a backup (hashes, bbolt structure, revision, keys).") { id, config, cluster, output };
         CommandAction.Set(command, console, async (parse, ct) =>
         {
@@ -148,7 +148,7 @@ internal static class BackupCommands
             var app = session.Application;
             var manifest = await app.FindBackupAsync(parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
             var report = await new CliProgress(console).StepAsync($"verifying {manifest.Cluster}/{manifest.BackupId}",
-                c => app.VerifyAsync(manifest, c), ct).ConfigureAwait(false);
+                c => app.VerifyAsync(manifest, c), r => r.Passed, ct).ConfigureAwait(false);
             if (parse.GetValue(output) == OutputFormat.Json)
             {
                 await CliJson.WriteAsync(console.Out, report, ct).ConfigureAwait(false);

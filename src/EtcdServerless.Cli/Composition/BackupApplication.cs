@@ -124,13 +124,30 @@ internal sealed partial class BackupApplication : IBackupOperations, IAsyncDispo
     public Task<IReadOnlyList<BackupManifest>> ListBackupsAsync(string cluster, CancellationToken cancellationToken = default) =>
         Catalog.ListAsync(cluster, cancellationToken);
 
-    /// <summary>Finds a backup by id in <paramref name="cluster"/>, or in every configured cluster (and the store's folders).</summary>
+    /// <summary>
+    /// Finds a backup by reference (an id, or <c>latest</c>) in <paramref name="cluster"/>, or in every configured
+    /// cluster. <c>latest</c> needs the cluster unless only one is configured.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a backup reference, or <c>latest</c> without a cluster.</exception>
     /// <exception cref="KeyNotFoundException">No cluster has that backup.</exception>
     public async Task<BackupManifest> FindBackupAsync(string backupId, string? cluster, CancellationToken cancellationToken = default)
     {
-        if (!BackupNaming.TryParseBackupId(backupId, out _, out _))
+        if (!BackupNaming.TryParseReference(backupId, out var latest, out var error))
         {
-            throw new ArgumentException($"'{backupId}' is not a backup id (expected e.g. 20261121T101500Z-000000000042)", nameof(backupId));
+            throw new ArgumentException(error);
+        }
+
+        if (cluster is not null)
+        {
+            Options.GetCluster(cluster);
+        }
+
+        if (latest)
+        {
+            var name = cluster ?? (Options.Clusters.Count == 1 ? Options.Clusters.Keys.Single()
+                : throw new ArgumentException($"'{BackupNaming.Latest}' needs --cluster: {Options.Clusters.Count} clusters are configured"));
+            return await Catalog.GetLatestAsync(name, cancellationToken).ConfigureAwait(false)
+                ?? throw new KeyNotFoundException($"cluster '{name}' has no backups in {Store.Description}");
         }
 
         IEnumerable<string> clusters = cluster is null ? Options.Clusters.Keys.Order(StringComparer.Ordinal) : [cluster];

@@ -27,7 +27,12 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
         }
 
         string? backupId = input.Backup;
-        if (string.Equals(backupId, "latest", StringComparison.OrdinalIgnoreCase))
+        if (!BackupNaming.TryParseReference(backupId, out var latest, out var referenceError))
+        {
+            return new ResolveBackupOutput(null, referenceError, checks);
+        }
+
+        if (latest)
         {
             backupId = null;
             await foreach (var item in services.Store.ListAsync(BackupNaming.ClusterPrefix(input.Cluster), cancellationToken).ConfigureAwait(false))
@@ -43,10 +48,6 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
             {
                 return new ResolveBackupOutput(null, $"cluster '{input.Cluster}' has no backups in {services.Store.Description}", checks);
             }
-        }
-        else if (!BackupNaming.TryParseBackupId(backupId, out _, out _))
-        {
-            return new ResolveBackupOutput(null, $"'{backupId}' is not a backup id (expected yyyyMMddTHHmmssfffZ-rNNNNNNNNNNNN or 'latest')", checks);
         }
 
         BackupManifest manifest;
