@@ -119,7 +119,8 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
             // Disposing an uncommitted writer aborts the staged upload: a failed attempt leaves nothing visible.
             await using (writer.ConfigureAwait(false))
             {
-                var envelope = await EnvelopeWriteStream.CreateAsync(writer.Content, kek, environment.Pipeline.Envelope, leaveOpen: true, cancellationToken)
+                var envelope = await EnvelopeWriteStream.CreateAsync(
+                    writer.Content, kek, environment.Pipeline.Envelope, ManifestAuthenticator.Identity(input.Cluster, backupId), leaveOpen: true, cancellationToken)
                     .ConfigureAwait(false);
                 await using (envelope.ConfigureAwait(false))
                 {

@@ -75,6 +75,7 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
             return new ResolveBackupOutput(null, $"backup '{backupId}' was never verified; refusing to restore it", checks);
         }
 
+        EnvelopeHeader header;
         try
         {
             // Opening the envelope reads its header, fetches the KEK version and unwraps the data key: the key check.
@@ -82,6 +83,7 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
             await using (artifact.ConfigureAwait(false))
             {
                 var plain = await EnvelopeReadStream.OpenAsync(artifact, services.Keys, leaveOpen: true, cancellationToken).ConfigureAwait(false);
+                header = plain.Header;
                 await plain.DisposeAsync().ConfigureAwait(false);
             }
 
@@ -90,6 +92,18 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
         catch (Exception ex) when (ex is EnvelopeException or BackupStoreException or KeyNotFoundException or IOException or System.Security.Cryptography.CryptographicException)
         {
             return new ResolveBackupOutput(null, $"key check failed for backup '{backupId}': {ex.Message}", checks);
+        }
+
+        // Identity: never restore an old backup presented under a newer id (manifest MAC + the artifact's bound identity).
+        foreach (var (name, passed, detail) in await ManifestAuthenticator.CheckAsync(
+            manifest, header, services.Keys, new BackupCatalog(services.Store), cancellationToken).ConfigureAwait(false))
+        {
+            if (!passed)
+            {
+                return new ResolveBackupOutput(null, $"backup '{backupId}' failed its identity check ({name}): {detail}", checks);
+            }
+
+            checks.Add($"ok: {name}: {detail}");
         }
 
         return new ResolveBackupOutput(
