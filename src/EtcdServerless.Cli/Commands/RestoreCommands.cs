@@ -36,6 +36,16 @@ internal static class RestoreCommands
             await using (session.ConfigureAwait(false))
             {
                 var app = session.Application;
+
+                // Restores (dry runs included: they preflight every agent) talk to the agents over mutual TLS.
+                var agentTls = app.Options.Restore.AgentTls;
+                if (string.IsNullOrWhiteSpace(agentTls.CertFile) || string.IsNullOrWhiteSpace(agentTls.KeyFile))
+                {
+                    throw new InvalidOperationException(
+                        "restore needs the orchestrator's client certificate for the agents' mutual TLS: set Restore:AgentTls:CertFile and Restore:AgentTls:KeyFile "
+                        + "(and Restore:AgentTls:CaFile or ServerThumbprints) in the configuration (see docs/operations.md)");
+                }
+
                 var request = app.ToRestoreRequest(new RestoreApiRequest
                 {
                     Cluster = parseResult.GetValue(cluster)!,

@@ -70,12 +70,18 @@ internal static partial class BackupNaming
         return true;
     }
 
+    /// <summary>The cluster-name rule, for messages.</summary>
+    public const string ClusterRule = "1-63 characters of lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
+
+    /// <summary>True for a valid cluster name: the one rule configuration validation and object names share.</summary>
+    public static bool IsValidCluster(string? cluster) => !string.IsNullOrEmpty(cluster) && ClusterPattern().IsMatch(cluster);
+
     /// <summary>Throws <see cref="ArgumentException"/> for an invalid cluster name (DNS-label-like, 1-63 chars).</summary>
     public static void ValidateCluster(string cluster)
     {
-        if (string.IsNullOrEmpty(cluster) || !ClusterPattern().IsMatch(cluster))
+        if (!IsValidCluster(cluster))
         {
-            throw new ArgumentException($"Invalid cluster name '{cluster}': use 1-63 characters of [a-z0-9-_.], starting with a letter or digit.", nameof(cluster));
+            throw new ArgumentException($"Invalid cluster name '{cluster}': use {ClusterRule}.", nameof(cluster));
         }
     }
 
