@@ -39,7 +39,7 @@ internal static class BackupCommands
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
                 var result = await progress.StepAsync($"backing up {name} to {app.Store.Description}",
-                    c => app.RunBackupAsync(name, "cli", c), r => r.Succeeded, ct).ConfigureAwait(false);
+                    c => app.RunBackupAsync(name, Core.Backup.BackupTrigger.OnDemand, c), r => r.Succeeded, ct).ConfigureAwait(false);
                 results.Add(result);
                 if (!result.Succeeded)
                 {
