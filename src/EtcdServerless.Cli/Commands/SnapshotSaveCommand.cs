@@ -41,6 +41,12 @@ internal static class SnapshotSaveCommand
         CommandAction.Set(command, console, async (parse, cancellationToken) =>
         {
             var path = parse.GetRequiredValue(file).FullName;
+            if (Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
+            {
+                // Checked before connecting, so the error names the folder instead of a staging file inside it.
+                throw new DirectoryNotFoundException($"output folder '{folder}' does not exist (create it first, or choose another FILE)");
+            }
+
             var uris = EtcdClientOptions.ParseEndpoints(parse.GetRequiredValue(endpoints));
             var (username, password) = parse.GetValue(user) is { } u ? EtcdClientOptions.ParseUser(u) : ((string?)null, (string?)null);
             var template = new EtcdClientOptions

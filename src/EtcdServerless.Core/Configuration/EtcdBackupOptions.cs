@@ -20,6 +20,9 @@ public sealed class EtcdBackupOptions
 
     /// <summary>How the restore orchestration reaches the member agents.</summary>
     public RestoreSettings Restore { get; set; } = new();
+
+    /// <summary>Unknown configuration keys (typos) are errors instead of warnings.</summary>
+    public bool StrictConfiguration { get; set; }
 }
 
 /// <summary>Restore settings (config section <c>Restore</c>).</summary>

@@ -52,6 +52,7 @@ internal static class DeploymentContract
         ["Clusters__*__Auth__PasswordFile"] = "No files on a Function App: the password arrives as Clusters__<name>__Auth__Password, a Key Vault reference.",
         ["Api__Urls"] = "Listening addresses of `etcd-backup serve`; on Azure the Functions host owns the listener.",
         ["Api__ApiKey"] = "Caller key of `etcd-backup serve`; the Function App uses function keys (x-functions-key) and optional Entra auth instead.",
+        ["StrictConfiguration"] = "Turns unknown keys of a CLI config file into errors; the Function App's settings are the compiled template, checked key by key by these contract tests.",
     };
 
     /// <summary>Settings that must not appear: deprecated or rejected on Flex Consumption (azure.md §2.3).</summary>
