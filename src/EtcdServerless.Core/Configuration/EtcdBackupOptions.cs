@@ -51,8 +51,11 @@ public sealed class AgentTlsOptions
 /// <summary>Backup store settings.</summary>
 public sealed class StoreOptions
 {
-    /// <summary><c>file:///dir</c>, <c>https://acct.blob.core.windows.net/container</c> or an Azurite URL.</summary>
+    /// <summary><c>file:///dir</c>, <c>https://acct.blob.core.windows.net/container</c>, an Azurite URL or <c>s3://bucket/prefix</c>.</summary>
     public string? Uri { get; set; }
+
+    /// <summary>Settings of an <c>s3://</c> store (endpoint, region, credentials, encryption, Object Lock).</summary>
+    public S3StoreOptions S3 { get; set; } = new();
 
     /// <summary>Days each artifact stays immutable after it is written.</summary>
     public int ImmutabilityDays { get; set; } = 7;
