@@ -137,6 +137,12 @@ public sealed class RetentionOptions
     public int Weekly { get; set; } = 4;
 
     public int Monthly { get; set; } = 6;
+
+    /// <summary>
+    /// Delete backups older than this many days even when a count or tier would keep them (0: no age
+    /// limit). The safety rules still win: the newest verified backup is never deleted for its age.
+    /// </summary>
+    public int MaxAgeDays { get; set; }
 }
 
 /// <summary>One etcd member as a restore target.</summary>

@@ -30,7 +30,7 @@ internal sealed partial class RetentionExecutor
     public async Task<RetentionResult> RunAsync(string cluster, RetentionOptions options, bool dryRun, CancellationToken cancellationToken = default)
     {
         var backups = await _catalog.ListAsync(cluster, cancellationToken).ConfigureAwait(false);
-        var plan = new RetentionPolicy(options).Plan(backups);
+        var plan = new RetentionPolicy(options, _timeProvider).Plan(backups);
         return await ExecuteAsync(plan, dryRun, cancellationToken).ConfigureAwait(false);
     }
 
