@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using EtcdServerless.Testing.Etcd;
 using EtcdServerless.Testing.S3;
@@ -33,12 +32,12 @@ public sealed class S3StoreCommandsTests
         };
 
         // Act
-        var run = await RunProcessAsync(aws, "backup", "run", "--config", config, "-o", "json");
+        var run = await CliProcess.RunAsync(aws, "backup", "run", "--config", config, "-o", "json");
         Assert.True(run.ExitCode == 0, run.Err + s3.Output);
         using var result = JsonDocument.Parse(run.Out);
         var backupId = result.RootElement.GetProperty("manifest").GetProperty("backupId").GetString()!;
-        var list = await RunProcessAsync(aws, "backup", "list", "--config", config, "-o", "json");
-        var verify = await RunProcessAsync(aws, "backup", "verify", backupId, "--config", config);
+        var list = await CliProcess.RunAsync(aws, "backup", "list", "--config", config, "-o", "json");
+        var verify = await CliProcess.RunAsync(aws, "backup", "verify", backupId, "--config", config);
 
         // Assert: the objects are in the bucket under the prefix, and verify re-read and re-checked them.
         Assert.True(list.ExitCode == 0, list.Err);
@@ -85,38 +84,5 @@ public sealed class S3StoreCommandsTests
         };
         File.WriteAllText(env.ConfigPath, JsonSerializer.Serialize(config));
         return env.ConfigPath;
-    }
-
-    // The real CLI as its own process, so the AWS SDK reads the variables from a real environment.
-    private static async Task<(int ExitCode, string Out, string Err)> RunProcessAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "etcd-backup.dll"));
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        foreach (var name in new[] { "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION" })
-        {
-            psi.Environment.Remove(name);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            psi.Environment[name] = value;
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
     }
 }
