@@ -8,17 +8,18 @@ using EtcdServerless.Core.Retention;
 
 namespace EtcdServerless.Cli.Commands;
 
-/// <summary><c>etcd-backup backup run|list|describe|verify|prune</c>.</summary>
+/// <summary><c>etcd-backup backup run|list|describe|verify|prune|delete</c>.</summary>
 internal static class BackupCommands
 {
     public static Command Create(CliConsole console)
     {
-        var backup = new Command("backup", "Run, list, describe, verify and prune backups.");
+        var backup = new Command("backup", "Run, list, describe, verify, prune and delete backups.");
         backup.Subcommands.Add(Run(console));
         backup.Subcommands.Add(List(console));
         backup.Subcommands.Add(Describe(console));
         backup.Subcommands.Add(Verify(console));
         backup.Subcommands.Add(Prune(console));
+        backup.Subcommands.Add(BackupDeleteCommand.Create(console));
         return backup;
     }
 
