@@ -28,7 +28,8 @@ internal static class BackupCommands
         var config = CommonOptions.Config();
         var cluster = CommonOptions.Cluster();
         var output = CommonOptions.Output();
-        var command = new Command("run", "Take one verified, encrypted backup of each configured cluster (or --cluster) and print its manifest.") { config, cluster, output };
+        var backupName = BackupNames.Option();
+        var command = new Command("run", "Take one verified, encrypted backup of each configured cluster (or --cluster) and print its manifest.") { config, cluster, output, backupName };
         CommandAction.Set(command, console, async (parse, ct) =>
         {
             var session = CliSession.Open(parse, config, console);
@@ -41,6 +42,11 @@ internal static class BackupCommands
                 var result = await progress.StepAsync($"backing up {name} to {app.Store.Description}",
                     c => app.RunBackupAsync(name, "cli", c), ct).ConfigureAwait(false);
                 results.Add(result);
+                if (result.Succeeded && result.Manifest is not null && parse.GetValue(backupName) is { } named)
+                {
+                    await BackupNames.SetAsync(app.Store, result.Manifest, named, ct).ConfigureAwait(false);
+                }
+
                 if (!result.Succeeded)
                 {
                     await console.Error.WriteLineAsync($"error: backup of '{name}' failed{(result.FailedPhase is null ? "" : $" in {result.FailedPhase}")}: {result.Message}").ConfigureAwait(false);
@@ -56,6 +62,11 @@ internal static class BackupCommands
                 foreach (var result in results.Where(r => r.Manifest is not null))
                 {
                     await WriteManifestAsync(console.Out, result.Manifest!, ct).ConfigureAwait(false);
+                    if (parse.GetValue(backupName) is { } named && result.Succeeded)
+                    {
+                        await console.Out.WriteLineAsync($"{"name:",-16} {named}").ConfigureAwait(false);
+                    }
+
                     foreach (var warning in result.Warnings)
                     {
                         await console.Out.WriteLineAsync($"warning:         {warning}").ConfigureAwait(false);
@@ -91,10 +102,10 @@ internal static class BackupCommands
                 return 0;
             }
 
-            var table = new TextTable("CLUSTER", "BACKUP ID", "CREATED (UTC)", "REVISION", "KEYS", "SIZE", "KEK", "RETAIN UNTIL");
+            var table = new TextTable("CLUSTER", "BACKUP ID", "NAME", "CREATED (UTC)", "REVISION", "KEYS", "SIZE", "KEK", "RETAIN UNTIL");
             foreach (var m in all)
             {
-                table.AddRow(m.Cluster, m.BackupId, m.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                table.AddRow(m.Cluster, m.BackupId, await BackupNames.GetAsync(app.Store, m, ct).ConfigureAwait(false) ?? "-", m.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
                     m.Snapshot.Revision.ToString(CultureInfo.InvariantCulture), m.Snapshot.TotalKey.ToString(CultureInfo.InvariantCulture),
                     Bytes(m.Artifact.Size), $"{m.Key.KekId}/{m.Key.KekVersion}",
                     m.Artifact.RetainUntil?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-");
@@ -111,13 +122,13 @@ internal static class BackupCommands
         var config = CommonOptions.Config();
         var cluster = CommonOptions.Cluster();
         var output = CommonOptions.Output();
-        var id = new Argument<string>("ID") { Description = "The backup id (see backup list)." };
+        var id = new Argument<string>("ID") { Description = "The backup id or name (see backup list)." };
         var command = new Command("describe", "Print one backup's manifest.") { id, config, cluster, output };
         CommandAction.Set(command, console, async (parse, ct) =>
         {
             var session = CliSession.Open(parse, config, console);
             await using var disposeSession = session.ConfigureAwait(false);
-            var manifest = await session.Application.FindBackupAsync(parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
+            var manifest = await BackupNames.FindAsync(session.Application, parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
             if (parse.GetValue(output) == OutputFormat.Json)
             {
                 await CliJson.WriteAsync(console.Out, manifest, ct).ConfigureAwait(false);
@@ -137,14 +148,14 @@ internal static class BackupCommands
         var config = CommonOptions.Config();
         var cluster = CommonOptions.Cluster();
         var output = CommonOptions.Output();
-        var id = new Argument<string>("ID") { Description = "The backup id (see backup list)." };
+        var id = new Argument<string>("ID") { Description = "The backup id or name (see backup list)." };
         var command = new Command("verify", "Download, decrypt and re-check a backup (hashes, bbolt structure, revision, keys).") { id, config, cluster, output };
         CommandAction.Set(command, console, async (parse, ct) =>
         {
             var session = CliSession.Open(parse, config, console);
             await using var disposeSession = session.ConfigureAwait(false);
             var app = session.Application;
-            var manifest = await app.FindBackupAsync(parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
+            var manifest = await BackupNames.FindAsync(app, parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
             var report = await new CliProgress(console).StepAsync($"verifying {manifest.Cluster}/{manifest.BackupId}",
                 c => app.VerifyAsync(manifest, c), ct).ConfigureAwait(false);
             if (parse.GetValue(output) == OutputFormat.Json)

@@ -21,14 +21,14 @@ internal static class BackupDeleteCommand
         var config = CommonOptions.Config();
         var cluster = CommonOptions.Cluster();
         var output = CommonOptions.Output();
-        var id = new Argument<string>("ID") { Description = "The backup id (see backup list)." };
+        var id = new Argument<string>("ID") { Description = "The backup id or name (see backup list)." };
         var command = new Command("delete", "Delete one backup where retention and immutability allow; refuse with the reason where not.") { id, config, cluster, output };
         CommandAction.Set(command, console, async (parse, ct) =>
         {
             var session = CliSession.Open(parse, config, console);
             await using var disposeSession = session.ConfigureAwait(false);
             var app = session.Application;
-            var manifest = await app.FindBackupAsync(parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
+            var manifest = await BackupNames.FindAsync(app, parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
             var all = await app.ListBackupsAsync(manifest.Cluster, ct).ConfigureAwait(false);
             var safety = new RetentionPolicy(s_safetyRulesOnly, app.Time).Plan(all).Decisions.FirstOrDefault(d => d.BackupId == manifest.BackupId);
             string? refusal = null;
