@@ -8,7 +8,8 @@ namespace EtcdServerless.S3;
 /// <summary>
 /// One staged write: bytes fill a part buffer; a full buffer becomes a multipart part. An object smaller than
 /// one part goes up as a single conditional <c>PutObject</c> at commit; a larger one is completed with a
-/// conditional <c>CompleteMultipartUpload</c>. Memory: one part buffer, whatever the object size.
+/// conditional <c>CompleteMultipartUpload</c>. Memory: the part being filled plus at most
+/// <see cref="MaxPartsInFlight"/> parts uploading, whatever the object size.
 /// </summary>
 internal sealed class S3ObjectWriter : IBackupObjectWriter
 {
@@ -18,7 +19,12 @@ internal sealed class S3ObjectWriter : IBackupObjectWriter
     private readonly BackupObjectWriteOptions _options;
     private readonly DateTimeOffset _retainUntil;
     private readonly S3StoreCapabilities _capabilities;
+    /// <summary>Parts uploading while the next one fills (bounded so memory is too).</summary>
+    internal const int MaxPartsInFlight = 2;
+
     private readonly List<PartETag> _parts = [];
+    private readonly Queue<Task> _inFlight = new();
+    private int _partsStarted;
     private byte[]? _buffer;
     private int _filled;
     private long _length;
@@ -64,6 +70,13 @@ internal sealed class S3ObjectWriter : IBackupObjectWriter
                     await UploadPartAsync(cancellationToken).ConfigureAwait(false);
                 }
 
+                while (_inFlight.Count > 0)
+                {
+                    await _inFlight.Dequeue().ConfigureAwait(false);
+                }
+
+                _parts.Sort((a, b) => a.PartNumber.GetValueOrDefault().CompareTo(b.PartNumber.GetValueOrDefault()));
+
                 var complete = new CompleteMultipartUploadRequest
                 {
                     BucketName = _store.Settings.Bucket,
@@ -80,7 +93,7 @@ internal sealed class S3ObjectWriter : IBackupObjectWriter
         }
 
         _committed = true;
-        _store.Logger.Committed(_key, _length, Math.Max(1, _parts.Count));
+        _store.Logger.Committed(_key, _length, Math.Max(1, _partsStarted));
 
         // Always written (even empty): some servers (s3rver) keep a deleted predecessor's tags for the name.
         await _store.SetTagsAsync(_name, _options.Tags, cancellationToken).ConfigureAwait(false);
@@ -168,6 +181,8 @@ internal sealed class S3ObjectWriter : IBackupObjectWriter
         }
     }
 
+    // Hands the filled buffer to an upload task and continues with a fresh one; waits for the oldest
+    // upload first when MaxPartsInFlight are already running.
     private async Task UploadPartAsync(CancellationToken cancellationToken)
     {
         try
@@ -188,24 +203,52 @@ internal sealed class S3ObjectWriter : IBackupObjectWriter
                 _uploadId = started.UploadId;
             }
 
-            var partNumber = _parts.Count + 1;
-            var response = await _store.Client.UploadPartAsync(new UploadPartRequest
+            while (_inFlight.Count >= MaxPartsInFlight)
             {
-                BucketName = _store.Settings.Bucket,
-                Key = _key,
-                UploadId = _uploadId,
-                PartNumber = partNumber,
-                InputStream = new MemoryStream(_buffer!, 0, _filled, writable: false),
-                PartSize = _filled,
-                UseChunkEncoding = false,
-            }, cancellationToken).ConfigureAwait(false);
-            _parts.Add(new PartETag(partNumber, response.ETag));
-            _store.Logger.PartUploaded(partNumber, _filled, _key);
-            _filled = 0;
+                await _inFlight.Dequeue().ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (S3Errors.IsTransport(ex))
         {
             throw S3Errors.Translate(ex, "Uploading a part of", _name, _store.Description);
+        }
+
+        var buffer = _buffer!;
+        var filled = _filled;
+        var partNumber = ++_partsStarted;
+        _buffer = ArrayPool<byte>.Shared.Rent(PartSize);
+        _filled = 0;
+        _inFlight.Enqueue(SendPartAsync(buffer, filled, partNumber, _uploadId, cancellationToken));
+    }
+
+    private async Task SendPartAsync(byte[] buffer, int length, int partNumber, string uploadId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _store.Client.UploadPartAsync(new UploadPartRequest
+            {
+                BucketName = _store.Settings.Bucket,
+                Key = _key,
+                UploadId = uploadId,
+                PartNumber = partNumber,
+                InputStream = new MemoryStream(buffer, 0, length, writable: false),
+                PartSize = length,
+                UseChunkEncoding = false,
+            }, cancellationToken).ConfigureAwait(false);
+            lock (_parts)
+            {
+                _parts.Add(new PartETag(partNumber, response.ETag));
+            }
+
+            _store.Logger.PartUploaded(partNumber, length, _key);
+        }
+        catch (Exception ex) when (S3Errors.IsTransport(ex))
+        {
+            throw S3Errors.Translate(ex, "Uploading a part of", _name, _store.Description);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -217,6 +260,21 @@ internal sealed class S3ObjectWriter : IBackupObjectWriter
         }
 
         _disposed = true;
+        while (_inFlight.Count > 0)
+        {
+            try
+            {
+                await _inFlight.Dequeue().ConfigureAwait(false);
+            }
+            catch (BackupStoreException)
+            {
+                // Abandoned anyway; the abort below discards whatever parts arrived.
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
         if (_buffer is { } buffer)
         {
             _buffer = null;
