@@ -202,6 +202,29 @@ public sealed class S3BackupStoreTests : BackupStoreConformanceTests, IClassFixt
     }
 
     [Fact]
+    public async Task Write_ServerGoneMidUpload_FailsWithStoreExceptionNamingTheObject()
+    {
+        var own = await S3rverProcess.StartAsync();
+        await own.CreateBucketAsync(_bucket);
+        var options = _fixture.Options();
+        options.ServiceUrl = own.Endpoint.ToString();
+        var store = NewStore(partSize: 16 * 1024, options: options);
+        var writer = await store.OpenWriteAsync("c1/cut", new BackupObjectWriteOptions());
+        await writer.Content.WriteAsync(RandomNumberGenerator.GetBytes(40_000));
+
+        await own.DisposeAsync();
+        var ex = await Assert.ThrowsAsync<BackupStoreException>(async () =>
+        {
+            await writer.Content.WriteAsync(RandomNumberGenerator.GetBytes(100_000));
+            await writer.CommitAsync();
+        });
+        await writer.DisposeAsync();
+
+        Assert.NotNull(ex.InnerException);
+        Assert.Contains("c1/cut", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Write_ServerSideEncryptionKms_SendsSseHeadersOnPutAndMultipart()
     {
         var recorder = new RecordingHttpClientFactory();
