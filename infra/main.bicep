@@ -61,6 +61,9 @@ param appManagesKek bool = true
 @description('Let the app delete backups whose retention and immutability have expired.')
 param allowRetentionDeletes bool = true
 
+@description('False on the very first deployment of an environment whose app does not manage its KEK: the vault is new, so the secrets the app reads (KEK, TLS, passwords) cannot exist yet, and a role assignment can only be scoped to an existing secret. Upload them, then deploy again with true (docs/operations.md).')
+param secretsUploaded bool = true
+
 @description('Object IDs of KEK administrators (Key Vault Secrets Officer), e.g. an on-call group.')
 param kekAdminPrincipalIds array = []
 
@@ -113,6 +116,24 @@ var allTags = union(tags, {
 var deploymentContainerName = 'app-package'
 var networkEnabled = network.enabled
 var privateEndpoints = networkEnabled && (network.?privateEndpoints ?? false)
+
+// Secrets of this environment's vault the app reads, by bare name (full secret URIs may point at another
+// vault; whoever owns that vault grants the read there, see docs/operations.md).
+var clusterSecretNames = flatten(map(clusters, c => [
+  c.?tls.?caSecret ?? ''
+  c.?tls.?certSecret ?? ''
+  c.?tls.?keySecret ?? ''
+  c.?auth.?passwordSecret ?? ''
+]))
+var agentSecretNames = [
+  restoreAgentTls.?caSecret ?? ''
+  restoreAgentTls.?certSecret ?? ''
+  restoreAgentTls.?keySecret ?? ''
+]
+var appReadSecretNames = union(
+  [kekSecretName],
+  filter(concat(clusterSecretNames, agentSecretNames), s => !empty(s) && !startsWith(s, 'https://'))
+)
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
@@ -171,21 +192,22 @@ module backupStorage 'modules/backupStorage.bicep' = {
     immutabilityPolicyLocked: immutabilityPolicyLocked
     softDeleteDays: softDeleteDays
     privateEndpoint: privateEndpoints
-    privateEndpointSubnetId: privateEndpoints ? vnet.outputs.privateEndpointSubnetId : ''
-    blobPrivateDnsZoneId: privateEndpoints ? vnet.outputs.blobPrivateDnsZoneId : ''
+    privateEndpointSubnetId: privateEndpoints ? (vnet.?outputs.privateEndpointSubnetId ?? '') : ''
+    blobPrivateDnsZoneId: privateEndpoints ? (vnet.?outputs.blobPrivateDnsZoneId ?? '') : ''
   }
 }
 
 module keyVault 'modules/keyVault.bicep' = {
   name: 'keyVault'
   params: {
-    name: 'kv-${environmentName}-${take(resourceToken, 13)}'
+    // Vault names are at most 24 characters: 'kv-' + an 8-character environment + '-' + 13 would be 25.
+    name: take('kv-${environmentName}-${resourceToken}', 24)
     location: location
     tags: allTags
     skuName: keyVaultSku
     privateEndpoint: privateEndpoints
-    privateEndpointSubnetId: privateEndpoints ? vnet.outputs.privateEndpointSubnetId : ''
-    vaultPrivateDnsZoneId: privateEndpoints ? vnet.outputs.vaultPrivateDnsZoneId : ''
+    privateEndpointSubnetId: privateEndpoints ? (vnet.?outputs.privateEndpointSubnetId ?? '') : ''
+    vaultPrivateDnsZoneId: privateEndpoints ? (vnet.?outputs.vaultPrivateDnsZoneId ?? '') : ''
   }
 }
 
@@ -202,6 +224,7 @@ module rbac 'modules/rbac.bicep' = {
     appManagesKek: appManagesKek
     allowRetentionDeletes: allowRetentionDeletes
     kekAdminPrincipalIds: kekAdminPrincipalIds
+    readSecretNames: secretsUploaded ? appReadSecretNames : []
   }
 }
 
@@ -230,10 +253,11 @@ module functionApp 'modules/functionApp.bicep' = {
     restoreAgentTls: restoreAgentTls
     clusters: clusters
     backupConsistencyCheck: backupConsistencyCheck
-    integrationSubnetId: networkEnabled ? vnet.outputs.integrationSubnetId : ''
+    integrationSubnetId: vnet.?outputs.integrationSubnetId ?? ''
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     entraAuth: entraAuth
+    taskHubName: 'EtcdBackup'
   }
 }
 

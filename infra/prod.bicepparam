@@ -56,6 +56,8 @@ param immutabilityDays = 35
 param immutabilityPolicyLocked = bool(readEnvironmentVariable('ETCDBK_IMMUTABILITY_LOCKED', 'false'))
 param softDeleteDays = 30
 param appManagesKek = false
+// 'false' only for the first deployment, before the secrets exist in the new vault (docs/operations.md).
+param secretsUploaded = bool(readEnvironmentVariable('ETCDBK_SECRETS_UPLOADED', 'true'))
 param kekAdminPrincipalIds = empty(readEnvironmentVariable('ETCDBK_KEK_ADMINS', '')) ? [] : split(readEnvironmentVariable('ETCDBK_KEK_ADMINS', ''), ',')
 param keyVaultSku = 'standard'
 param maximumInstanceCount = 40

@@ -3,10 +3,9 @@
 //
 // App settings are exactly the configuration keys the code reads (EtcdBackupOptions, with `__` for `:`)
 // plus the Functions host settings listed, with a reason each, in
-// tests/EtcdServerless.Infra.Tests/AppSettingsContractTests.cs. That test fails when the two drift apart,
-// so add a setting here when the code gains an option (or put it on the test's documented
-// not-deployed list). Every setting is written as `{ name: '...', value: ... }` on one line: the test reads
-// the names from that shape.
+// tests/EtcdServerless.Infra.Tests/Contract/DeploymentContract.cs. The contract test compiles every
+// environment (bicep build-params + snapshot) and fails when the settings and the code drift apart, so add
+// a setting here when the code gains an option (or put it on the test's documented not-deployed list).
 //
 // Not set, on purpose: FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION, WEBSITE_RUN_FROM_PACKAGE,
 // WEBSITE_CONTENT*, WEBSITE_TIME_ZONE (deprecated or rejected on Flex; the runtime is functionAppConfig).
@@ -86,6 +85,14 @@ param instanceMemoryMB int
 @description('Optional Microsoft Entra authentication in front of the HTTP API.')
 param entraAuth entraAuthConfig
 
+@description('Durable Functions task hub name (TASKHUB_NAME): letters and digits, starting with a letter.')
+@minLength(3)
+@maxLength(50)
+param taskHubName string
+
+@description('A secret given as a bare name in this environment\'s vault, or already as a full secret URI.')
+func secretUri(vaultUri string, secret string) string => startsWith(secret, 'https://') ? secret : '${vaultUri}secrets/${secret}'
+
 // Functions host and platform settings (see the test's HostSettings list for why each one exists).
 var hostSettings = [
   { name: 'AzureWebJobsStorage__accountName', value: hostStorageName }
@@ -94,6 +101,9 @@ var hostSettings = [
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
   { name: 'AZURE_CLIENT_ID', value: identityClientId }
+  // host.json: extensions.durableTask.hubName = %TASKHUB_NAME% (letters and digits only), kept in the
+  // AzureWebJobsStorage account above (storageProvider AzureStorage, one of the two Flex supports).
+  { name: 'TASKHUB_NAME', value: taskHubName }
 ]
 
 // Pipeline switches read directly by src/EtcdServerless.Functions (outside EtcdBackupOptions).
@@ -119,13 +129,13 @@ var restoreSettings = concat(
     { name: 'Restore__AgentTls__TimeoutSeconds', value: string(restoreAgentTls.?timeoutSeconds ?? 300) }
   ],
   empty(restoreCert) ? [] : [
-    { name: 'Restore__AgentTls__CertFile', value: startsWith(restoreCert, 'https://') ? restoreCert : concat(vaultUri, 'secrets/', restoreCert) }
+    { name: 'Restore__AgentTls__CertFile', value: secretUri(vaultUri, restoreCert) }
   ],
   empty(restoreKey) ? [] : [
-    { name: 'Restore__AgentTls__KeyFile', value: startsWith(restoreKey, 'https://') ? restoreKey : concat(vaultUri, 'secrets/', restoreKey) }
+    { name: 'Restore__AgentTls__KeyFile', value: secretUri(vaultUri, restoreKey) }
   ],
   empty(restoreCa) ? [] : [
-    { name: 'Restore__AgentTls__CaFile', value: startsWith(restoreCa, 'https://') ? restoreCa : concat(vaultUri, 'secrets/', restoreCa) }
+    { name: 'Restore__AgentTls__CaFile', value: secretUri(vaultUri, restoreCa) }
   ],
   map(range(0, length(restoreThumbprints)), i => { name: 'Restore__AgentTls__ServerThumbprints__${i}', value: restoreThumbprints[i] })
 )
@@ -143,17 +153,17 @@ var clusterSettings = flatten(map(clusters, c => concat(
   ],
   map(range(0, length(c.endpoints)), i => { name: 'Clusters__${c.name}__Endpoints__${i}', value: c.endpoints[i] }),
   empty(c.?tls.?caSecret ?? '') ? [] : [
-    { name: 'Clusters__${c.name}__Tls__CaFile', value: startsWith((c.?tls.?caSecret ?? ''), 'https://') ? (c.?tls.?caSecret ?? '') : concat(vaultUri, 'secrets/', (c.?tls.?caSecret ?? '')) }
+    { name: 'Clusters__${c.name}__Tls__CaFile', value: secretUri(vaultUri, c.?tls.?caSecret ?? '') }
   ],
   empty(c.?tls.?certSecret ?? '') ? [] : [
-    { name: 'Clusters__${c.name}__Tls__CertFile', value: startsWith((c.?tls.?certSecret ?? ''), 'https://') ? (c.?tls.?certSecret ?? '') : concat(vaultUri, 'secrets/', (c.?tls.?certSecret ?? '')) }
+    { name: 'Clusters__${c.name}__Tls__CertFile', value: secretUri(vaultUri, c.?tls.?certSecret ?? '') }
   ],
   empty(c.?tls.?keySecret ?? '') ? [] : [
-    { name: 'Clusters__${c.name}__Tls__KeyFile', value: startsWith((c.?tls.?keySecret ?? ''), 'https://') ? (c.?tls.?keySecret ?? '') : concat(vaultUri, 'secrets/', (c.?tls.?keySecret ?? '')) }
+    { name: 'Clusters__${c.name}__Tls__KeyFile', value: secretUri(vaultUri, c.?tls.?keySecret ?? '') }
   ],
   c.?auth == null ? [] : [
     { name: 'Clusters__${c.name}__Auth__Username', value: c.?auth.?username ?? '' }
-    { name: 'Clusters__${c.name}__Auth__Password', value: format('@Microsoft.KeyVault(SecretUri={0})', startsWith((c.?auth.?passwordSecret ?? ''), 'https://') ? (c.?auth.?passwordSecret ?? '') : concat(vaultUri, 'secrets/', (c.?auth.?passwordSecret ?? ''))) }
+    { name: 'Clusters__${c.name}__Auth__Password', value: '@Microsoft.KeyVault(SecretUri=${secretUri(vaultUri, c.?auth.?passwordSecret ?? '')})' }
   ],
   flatten(map(range(0, length(c.?members ?? [])), i => [
     { name: 'Clusters__${c.name}__Members__${i}__Name', value: (c.?members ?? [])[i].name }

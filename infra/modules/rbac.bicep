@@ -16,10 +16,13 @@
 // Azure itself refuses to delete or overwrite a version under an active retention policy, whatever
 // role the caller has, so even the delete actions cannot touch an immutable version.
 //
-// Key Vault: Key Vault Secrets User (read the KEK and the etcd secrets, resolve Key Vault references).
-// When the app creates/rotates the KEK itself (appManagesKek), an extra custom role adds only
-// secrets/setSecret/action (a new version); Key Vault Secrets Officer would also allow delete, purge,
-// backup and restore of secrets.
+// Key Vault: Key Vault Secrets User (read), assigned on exactly the secrets the app reads (readSecretNames:
+// the KEK, each cluster's TLS and password secrets, the restore agents' TLS secrets), not on the vault.
+// A role assignment can only be scoped to a secret that exists, so those secrets are created before the
+// deployment (docs/operations.md). Exception: when the app creates and rotates the KEK itself
+// (appManagesKek, dev), the KEK does not exist before the app's first run, so the read is vault-wide; the
+// app then also holds a custom role with only secrets/setSecret/action (a new version) on the vault; Key
+// Vault Secrets Officer would also allow delete, purge, backup and restore of secrets.
 //
 // Host storage: the Functions host and Durable Functions need blob (leases, deployment package), queue
 // and table data rights; this account holds no backups.
@@ -53,6 +56,9 @@ param allowRetentionDeletes bool
 
 @description('Object IDs of people or groups that administer the KEK (Key Vault Secrets Officer).')
 param kekAdminPrincipalIds array
+
+@description('Names of the secrets in this vault the app reads (KEK, TLS material, passwords); each gets its own read assignment unless appManagesKek.')
+param readSecretNames string[]
 
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -188,7 +194,26 @@ resource hostTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+resource readableSecrets 'Microsoft.KeyVault/vaults/secrets@2023-07-01' existing = [
+  for secretName in readSecretNames: {
+    parent: vault
+    name: secretName
+  }
+]
+
+resource secretReaders 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (secretName, i) in readSecretNames: if (!appManagesKek) {
+    scope: readableSecrets[i]
+    name: guid(vault.id, secretName, principalId, roles.keyVaultSecretsUser)
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (appManagesKek) {
   scope: vault
   name: guid(vault.id, principalId, roles.keyVaultSecretsUser)
   properties: {

@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "Created key-encryption key {KeyId} version {Version} in {Vault}")]
     public static partial void KeyVersionCreated(this ILogger logger, string keyId, string version, Uri vault);
+
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Information, Message = "Read TLS material for {Setting} from Key Vault secret {SecretName} version {Version} in {Vault}")]
+    public static partial void TlsSecretRead(this ILogger logger, string setting, string secretName, string version, Uri vault);
 }

@@ -6,6 +6,9 @@ using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Crypto;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Orchestration;
+using EtcdServerless.Workflows.Composition;
+using EtcdServerless.Workflows.Instances;
+using Microsoft.Extensions.DependencyInjection;
 using EtcdServerless.Core.Storage;
 using EtcdServerless.Etcd.Client;
 using EtcdServerless.Testing.Azurite;
@@ -85,19 +88,24 @@ internal static class BackupBench
             Store = new StoreOptions { ImmutabilityDays = 0 },
             Clusters = { ["bench"] = new ClusterOptions { Endpoints = [.. cluster.ClientUrls] } },
         };
-        var environment = new BackupEnvironment(options, store, keys, pipeline: new BackupPipelineOptions
-        {
-            TempDirectory = work.Path,
-            Envelope = EnvelopeOptions.Default with { Compression = compression },
-        });
-        await using var runner = new InProcessOrchestrationRunner(new OrchestrationRegistry().AddBackup(environment));
+        await using var services = new ServiceCollection()
+            .AddSingleton(store)
+            .AddSingleton(keys)
+            .AddEtcdBackup(options, new BackupPipelineOptions
+            {
+                TempDirectory = work.Path,
+                Envelope = EnvelopeOptions.Default with { Compression = compression },
+            })
+            .AddInProcessWorkflows()
+            .BuildServiceProvider();
+        var gateway = services.GetRequiredService<WorkflowGateway>();
         GC.Collect();
         ResetPeakRss();
         var clock = Stopwatch.StartNew();
-        var state = await runner.RunAsync(BackupOrchestration.OrchestratorName, null, new BackupRequest("bench", BackupTrigger.OnDemand, DateTimeOffset.UtcNow))
-            .ConfigureAwait(false);
+        var started = await gateway.StartBackupAsync("bench", BackupTrigger.OnDemand).ConfigureAwait(false);
+        var state = await gateway.WaitForCompletionAsync(started.InstanceId).ConfigureAwait(false);
         var elapsed = clock.Elapsed;
-        var result = state.ReadOutputAs<BackupResult>() ?? throw new InvalidOperationException(state.Failure?.ErrorMessage);
+        var result = OrchestrationJson.Deserialize<BackupResult>(state.SerializedOutput) ?? throw new InvalidOperationException(state.FailureDetails?.ErrorMessage);
         if (!result.Succeeded)
         {
             throw new InvalidOperationException(result.Message);

@@ -8,6 +8,9 @@ using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Members;
 using EtcdServerless.Core.Orchestration;
+using EtcdServerless.Workflows.Composition;
+using EtcdServerless.Workflows.Instances;
+using Microsoft.Extensions.DependencyInjection;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Storage;
 using EtcdServerless.Etcd.Client;
@@ -64,11 +67,16 @@ internal static class RestoreBench
             (await keys.InitializeAsync()).Dispose();
             var options = new EtcdBackupOptions();
             options.Clusters["bench"] = new ClusterOptions { Endpoints = [.. members.Select(m => m.Client)] };
-            var registry = new OrchestrationRegistry().AddBackup(new BackupEnvironment(options, store, keys, pipeline: new BackupPipelineOptions { TempDirectory = temp.Path }));
             using var agents = new AgentClient(new AgentClientOptions { CertFile = orchestrator.CertPath, KeyFile = orchestrator.KeyPath, CaFile = certs.CaCertPath });
-            new RestoreServices(store, keys, options, agents).Register(registry);
-            await using var runner = new InProcessOrchestrationRunner(registry);
-            var backup = (await runner.WaitForCompletionAsync((await runner.StartBackupAsync("bench", BackupTrigger.OnDemand, DateTimeOffset.UtcNow)).InstanceId)).ReadOutputAs<BackupResult>();
+            await using var services = new ServiceCollection()
+                .AddSingleton<IBackupStore>(store)
+                .AddSingleton<IKeyStore>(keys)
+                .AddSingleton(new RestoreServices(store, keys, options, agents))
+                .AddEtcdBackup(options, new BackupPipelineOptions { TempDirectory = temp.Path })
+                .AddInProcessWorkflows()
+                .BuildServiceProvider();
+            var gateway = services.GetRequiredService<WorkflowGateway>();
+            var backup = OrchestrationJson.Deserialize<BackupResult>((await gateway.WaitForCompletionAsync((await gateway.StartBackupAsync("bench", BackupTrigger.OnDemand)).InstanceId)).SerializedOutput);
             if (backup?.Manifest is not { } manifest)
             {
                 await Console.Error.WriteLineAsync($"backup failed: {backup?.Message}");
@@ -96,12 +104,12 @@ internal static class RestoreBench
                 Confirm = "bench",
             };
             var watch = Stopwatch.StartNew();
-            var state = await runner.RunAsync(RestoreOrchestration.OrchestrationName, null, request);
+            var state = await gateway.WaitForCompletionAsync((await gateway.StartRestoreAsync(request)).InstanceId);
             var ours = watch.Elapsed;
-            var result = state.ReadOutputAs<RestoreResult>();
+            var result = OrchestrationJson.Deserialize<RestoreResult>(state.SerializedOutput);
             if (result?.Outcome != RestoreOutcome.Succeeded)
             {
-                await Console.Error.WriteLineAsync($"restore failed: {result?.Outcome} {result?.Error} {state.Failure?.ErrorMessage}");
+                await Console.Error.WriteLineAsync($"restore failed: {result?.Outcome} {result?.Error} {state.FailureDetails?.ErrorMessage}");
                 return 1;
             }
 

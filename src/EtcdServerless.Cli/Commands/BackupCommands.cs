@@ -40,7 +40,7 @@ internal static class BackupCommands
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
                 var result = await progress.StepAsync($"backing up {name} to {app.Store.Description}",
-                    c => app.RunBackupAsync(name, "cli", c), ct).ConfigureAwait(false);
+                    c => app.RunBackupAsync(name, Core.Backup.BackupTrigger.OnDemand, c), ct).ConfigureAwait(false);
                 results.Add(result);
                 if (result.Succeeded && result.Manifest is not null && parse.GetValue(backupName) is { } named)
                 {
@@ -93,7 +93,7 @@ internal static class BackupCommands
             var all = new List<BackupManifest>();
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
-                all.AddRange(await app.ListBackupsAsync(name, ct).ConfigureAwait(false));
+                all.AddRange(await app.Catalog.ListAsync(name, ct).ConfigureAwait(false));
             }
 
             if (parse.GetValue(output) == OutputFormat.Json)

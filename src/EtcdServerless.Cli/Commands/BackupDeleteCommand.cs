@@ -29,7 +29,7 @@ internal static class BackupDeleteCommand
             await using var disposeSession = session.ConfigureAwait(false);
             var app = session.Application;
             var manifest = await BackupNames.FindAsync(app, parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
-            var all = await app.ListBackupsAsync(manifest.Cluster, ct).ConfigureAwait(false);
+            var all = await app.Catalog.ListAsync(manifest.Cluster, ct).ConfigureAwait(false);
             var safety = new RetentionPolicy(s_safetyRulesOnly, app.Time).Plan(all).Decisions.FirstOrDefault(d => d.BackupId == manifest.BackupId);
             string? refusal = null;
             string? detail = null;

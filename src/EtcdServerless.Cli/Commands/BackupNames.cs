@@ -75,7 +75,7 @@ internal static class BackupNames
 
         foreach (var name in app.SelectClusters(cluster))
         {
-            var backups = await app.ListBackupsAsync(name, cancellationToken).ConfigureAwait(false);
+            var backups = await app.Catalog.ListAsync(name, cancellationToken).ConfigureAwait(false);
             foreach (var backup in backups.Reverse())
             {
                 if (await GetAsync(app.Store, backup, cancellationToken).ConfigureAwait(false) == idOrName)

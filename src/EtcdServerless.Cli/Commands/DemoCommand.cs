@@ -5,7 +5,8 @@ using EtcdServerless.Cli.Demo;
 using EtcdServerless.Cli.Output;
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Configuration;
-using EtcdServerless.Core.Orchestration;
+using EtcdServerless.Workflows.Http;
+using Microsoft.DurableTask.Client;
 using EtcdServerless.Core.Restore;
 using Microsoft.Extensions.Logging;
 
@@ -76,14 +77,14 @@ internal static class DemoCommand
                     }, cancellationToken).ConfigureAwait(false);
 
                     var result = await progress.StepAsync($"running a scheduled backup through the orchestration runner into {app.Store.Description}",
-                        ct => app.RunBackupAsync(ClusterName, "schedule", ct), cancellationToken).ConfigureAwait(false);
+                        ct => app.RunBackupAsync(ClusterName, Core.Backup.BackupTrigger.Scheduled, ct), cancellationToken).ConfigureAwait(false);
                     if (!result.Succeeded || result.Manifest is null)
                     {
                         throw new InvalidOperationException($"the demo backup failed{(result.FailedPhase is null ? "" : $" in {result.FailedPhase}")}: {result.Message}");
                     }
 
                     var manifest = result.Manifest;
-                    var listed = await progress.StepAsync("listing the catalog", ct => app.ListBackupsAsync(ClusterName, ct), cancellationToken).ConfigureAwait(false);
+                    var listed = await progress.StepAsync("listing the catalog", ct => app.Catalog.ListAsync(ClusterName, ct), cancellationToken).ConfigureAwait(false);
                     if (!listed.Any(m => m.BackupId == manifest.BackupId))
                     {
                         throw new InvalidOperationException($"backup {manifest.BackupId} is missing from the catalog listing");
@@ -198,10 +199,10 @@ internal static class DemoCommand
             Confirm = ClusterName,
             Reason = "etcd-backup demo: every data directory was deleted",
         }, cancellationToken).ConfigureAwait(false);
-        var state = await app.Runner.WaitForCompletionAsync(started.InstanceId, cancellationToken).ConfigureAwait(false);
+        var state = await app.Gateway.WaitForCompletionAsync(started.InstanceId, cancellationToken).ConfigureAwait(false);
         if (state.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
         {
-            throw new InvalidOperationException($"the restore orchestration {state.RuntimeStatus}: {state.Failure?.ErrorMessage}");
+            throw new InvalidOperationException($"the restore orchestration {state.RuntimeStatus}: {state.FailureDetails?.ErrorMessage}");
         }
 
         return state.ReadOutputAs<RestoreResult>() ?? throw new InvalidOperationException("the restore orchestration returned no result");

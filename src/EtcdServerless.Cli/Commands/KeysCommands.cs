@@ -1,3 +1,4 @@
+using EtcdServerless.Workflows.Composition;
 using System.CommandLine;
 using System.Text.Json;
 using EtcdServerless.Cli.Composition;

@@ -2,6 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using EtcdServerless.Cli.Composition;
 using EtcdServerless.Core.Orchestration;
+using EtcdServerless.Workflows.Http;
+using EtcdServerless.Workflows.Instances;
+using Microsoft.DurableTask.Client;
 using EtcdServerless.Core.Restore;
 
 namespace EtcdServerless.Cli.Commands;
@@ -36,7 +39,7 @@ internal static class RestoreCommands
             await using (session.ConfigureAwait(false))
             {
                 var app = session.Application;
-                var request = app.ToRestoreRequest(new RestoreApiRequest
+                var apiRequest = new RestoreApiRequest
                 {
                     Cluster = parseResult.GetValue(cluster)!,
                     Backup = parseResult.GetValue(backup)!,
@@ -44,13 +47,13 @@ internal static class RestoreCommands
                     Confirm = parseResult.GetValue(confirm),
                     Reason = parseResult.GetValue(reason),
                     NewClusterToken = parseResult.GetValue(token),
-                });
+                };
                 var format = parseResult.GetValue(output);
-                var started = await app.Runner.StartAsync(RestoreOrchestration.OrchestrationName, null, request, $"restore:{request.Cluster}", cancellationToken).ConfigureAwait(false);
-                var state = await WaitWithProgressAsync(console, app.Runner, started.InstanceId, format == OutputFormat.Table, cancellationToken).ConfigureAwait(false);
+                var started = await app.StartRestoreAsync(apiRequest, cancellationToken).ConfigureAwait(false);
+                var state = await WaitWithProgressAsync(console, app.Gateway, started.InstanceId, format == OutputFormat.Table, cancellationToken).ConfigureAwait(false);
                 if (state.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
                 {
-                    throw new InvalidOperationException($"the restore orchestration {state.RuntimeStatus}: {state.Failure?.ErrorMessage}");
+                    throw new InvalidOperationException($"the restore orchestration {state.RuntimeStatus}: {state.FailureDetails?.ErrorMessage}");
                 }
 
                 var result = state.ReadOutputAs<RestoreResult>() ?? throw new InvalidOperationException("the restore orchestration returned no result");
@@ -85,14 +88,14 @@ internal static class RestoreCommands
     };
 
     /// <summary>Waits for the end, printing each phase change and member state change (table mode) as it happens.</summary>
-    private static async Task<OrchestrationState> WaitWithProgressAsync(CliConsole console, InProcessOrchestrationRunner runner, string instanceId, bool print, CancellationToken cancellationToken)
+    private static async Task<OrchestrationMetadata> WaitWithProgressAsync(CliConsole console, WorkflowGateway gateway, string instanceId, bool print, CancellationToken cancellationToken)
     {
-        var completion = runner.WaitForCompletionAsync(instanceId, cancellationToken);
+        var completion = gateway.WaitForCompletionAsync(instanceId, cancellationToken);
         string? last = null;
         while (true)
         {
             var finished = await Task.WhenAny(completion, Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken)).ConfigureAwait(false) == completion;
-            var status = runner.GetStatus(instanceId);
+            var status = await gateway.GetInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false);
             var progress = status?.ReadCustomStatusAs<RestoreProgress>();
             if (print && progress is not null)
             {

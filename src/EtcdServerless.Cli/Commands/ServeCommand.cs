@@ -16,16 +16,11 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the schedules and the HTTP API (same as the Function App).") { config, urls };
         CommandAction.Set(command, console, async (parse, ct) =>
         {
-            var session = CliSession.Open(parse, config, console, LogLevel.Information);
+            var session = CliSession.Open(parse, config, console, LogLevel.Information, serveApi: true);
             await using var disposeSession = session.ConfigureAwait(false);
             var options = session.Configuration.Options;
-            if (string.IsNullOrWhiteSpace(options.Api.ApiKey))
-            {
-                throw new InvalidOperationException("Api:ApiKey: serve needs an API key (set Api:ApiKey in the config file or the Api__ApiKey environment variable)");
-            }
-
             var listen = parse.GetValue(urls) ?? options.Api.Urls;
-            var server = await ApiServer.StartAsync(session.Application, options.Api.ApiKey, listen, session.LoggerFactory, services =>
+            var server = await ApiServer.StartAsync(session.Application.Api, listen, session.LoggerFactory, services =>
             {
                 services.AddSingleton(session.Application);
                 services.AddSingleton(session.Application.Time);

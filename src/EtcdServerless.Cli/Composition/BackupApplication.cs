@@ -2,34 +2,37 @@ using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Keys;
-using EtcdServerless.Core.Orchestration;
+using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Retention;
 using EtcdServerless.Core.Storage;
+using EtcdServerless.Workflows.Composition;
+using EtcdServerless.Workflows.Http;
+using EtcdServerless.Workflows.Instances;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdServerless.Cli.Composition;
 
 /// <summary>
-/// The composition root of the CLI and <c>serve</c>: the configured stores, the catalog, the in-process
-/// orchestration runner with the backup and restore orchestrations and their activities, and the operations
-/// the verbs and the HTTP API call.
+/// The CLI's and <c>serve</c>'s view of the one composition (<see cref="EtcdBackupServices"/>): the configured
+/// stores, the catalog, and the backup and restore orchestrations run by the in-process Durable Task engine
+/// through the same <see cref="WorkflowGateway"/> the Function App uses.
 /// </summary>
-internal sealed partial class BackupApplication : IBackupOperations, IAsyncDisposable
+internal sealed class BackupApplication : IAsyncDisposable
 {
-    private readonly ILoggerFactory _loggerFactory;
+    private readonly ServiceProvider _services;
 
-    private BackupApplication(EtcdBackupOptions options, IBackupStore store, IKeyStore keys, TimeProvider time, ILoggerFactory loggerFactory, BackupPipelineOptions? pipeline)
+    private BackupApplication(ServiceProvider services)
     {
-        Options = options;
-        Store = store;
-        Keys = keys;
-        Time = time;
-        _loggerFactory = loggerFactory;
-        Catalog = new BackupCatalog(store, time);
-        Environment = new BackupEnvironment(options, store, keys, pipeline: pipeline, timeProvider: time, loggerFactory: loggerFactory);
-        var registry = new OrchestrationRegistry();
-        RegisterOrchestrations(registry);
-        Runner = new InProcessOrchestrationRunner(registry, time, loggerFactory);
+        _services = services;
+        Options = services.GetRequiredService<EtcdBackupOptions>();
+        Store = services.GetRequiredService<IBackupStore>();
+        Keys = services.GetRequiredService<IKeyStore>();
+        Time = services.GetRequiredService<TimeProvider>();
+        Catalog = services.GetRequiredService<BackupCatalog>();
+        Environment = services.GetRequiredService<BackupEnvironment>();
+        Gateway = services.GetRequiredService<WorkflowGateway>();
     }
 
     public EtcdBackupOptions Options { get; }
@@ -44,19 +47,35 @@ internal sealed partial class BackupApplication : IBackupOperations, IAsyncDispo
 
     public BackupEnvironment Environment { get; }
 
-    public InProcessOrchestrationRunner Runner { get; }
+    /// <summary>Starts and observes orchestrations (one backup and one restore per cluster at a time).</summary>
+    public WorkflowGateway Gateway { get; }
 
-    /// <summary>Builds the application from validated options.</summary>
-    public static BackupApplication Create(EtcdBackupOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null, BackupPipelineOptions? pipeline = null)
+    /// <summary>The HTTP API over this application (registered when an API key was given).</summary>
+    public BackupApi Api => _services.GetRequiredService<BackupApi>();
+
+    /// <summary>Builds the application from validated options; <paramref name="apiKey"/> enables <see cref="Api"/>.</summary>
+    public static BackupApplication Create(EtcdBackupOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null, BackupPipelineOptions? pipeline = null, string? apiKey = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        time ??= TimeProvider.System;
-        var store = StoreFactory.CreateBackupStore(options.Store, time, loggerFactory);
-        var keys = StoreFactory.CreateKeyStore(options.Keys, options.Store, time, loggerFactory);
-        return new BackupApplication(options, store, keys, time, loggerFactory, pipeline);
+        var services = new ServiceCollection()
+            .AddSingleton(loggerFactory)
+            .AddSingleton(time ?? TimeProvider.System)
+            .AddEtcdBackup(options, pipeline)
+            .AddInProcessWorkflows(apiKey)
+            .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = true });
+        try
+        {
+            // Resolve the stores now: a bad Store:Uri or Keys:Uri is a configuration error of this command.
+            return new BackupApplication(services);
+        }
+        catch
+        {
+            services.Dispose();
+            throw;
+        }
     }
 
-    /// <inheritdoc/>
+    /// <summary>True when the cluster is configured.</summary>
     public bool IsKnownCluster(string cluster) => Options.Clusters.ContainsKey(cluster);
 
     /// <summary>The named cluster, or every configured cluster in name order.</summary>
@@ -76,37 +95,44 @@ internal sealed partial class BackupApplication : IBackupOperations, IAsyncDispo
         return [.. Options.Clusters.Keys.Order(StringComparer.Ordinal)];
     }
 
-    /// <inheritdoc/>
-    public Task<OrchestrationStartResult> StartBackupAsync(string cluster, string trigger, CancellationToken cancellationToken = default)
+    /// <summary>Starts a backup of <paramref name="cluster"/>, or joins the one running for it.</summary>
+    public Task<StartOutcome> StartBackupAsync(string cluster, BackupTrigger trigger, CancellationToken cancellationToken = default)
     {
         Options.GetCluster(cluster);
-        var now = Time.GetUtcNow();
-        var kind = string.Equals(trigger, "schedule", StringComparison.Ordinal) ? BackupTrigger.Scheduled : BackupTrigger.OnDemand;
-
-        // One backup per cluster at a time: overlapping triggers join the running instance.
-        return Runner.StartBackupAsync(cluster, kind, now, cancellationToken: cancellationToken);
+        return Gateway.StartBackupAsync(cluster, trigger, cancellationToken);
     }
 
     /// <summary>Runs one backup to the end (or joins the running one) and returns its result.</summary>
-    public async Task<BackupResult> RunBackupAsync(string cluster, string trigger, CancellationToken cancellationToken = default)
+    public async Task<BackupResult> RunBackupAsync(string cluster, BackupTrigger trigger, CancellationToken cancellationToken = default)
     {
         var started = await StartBackupAsync(cluster, trigger, cancellationToken).ConfigureAwait(false);
-        var state = await Runner.WaitForCompletionAsync(started.InstanceId, cancellationToken).ConfigureAwait(false);
+        var state = await Gateway.WaitForCompletionAsync(started.InstanceId, cancellationToken).ConfigureAwait(false);
         if (state.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
         {
-            var reason = state.Failure is null ? state.RuntimeStatus.ToString() : $"{state.Failure.ErrorMessage}";
+            var reason = state.FailureDetails is null ? state.RuntimeStatus.ToString() : InstanceStatusResponse.Innermost(state.FailureDetails);
             return new BackupResult { Cluster = cluster, Succeeded = false, Message = reason, FailedPhase = "orchestration" };
         }
 
         return state.ReadOutputAs<BackupResult>() ?? throw new InvalidDataException($"backup instance {state.InstanceId} completed without a result");
     }
 
-    /// <inheritdoc/>
-    public OrchestrationState? GetInstance(string instanceId) => Runner.GetStatus(instanceId);
+    /// <summary>
+    /// Starts a restore (or dry run) of <paramref name="request"/>'s cluster, or joins the identical one running.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Restores are not configured, or another restore of the cluster runs.</exception>
+    public async Task<StartOutcome> StartRestoreAsync(RestoreApiRequest request, CancellationToken cancellationToken = default)
+    {
+        if (!RestoreRequests.AreConfigured(Options))
+        {
+            throw new InvalidOperationException(RestoreRequests.NotConfiguredMessage);
+        }
 
-    /// <inheritdoc/>
-    public Task<IReadOnlyList<BackupManifest>> ListBackupsAsync(string cluster, CancellationToken cancellationToken = default) =>
-        Catalog.ListAsync(cluster, cancellationToken);
+        var started = await Gateway.StartRestoreAsync(ToRestoreRequest(request), cancellationToken).ConfigureAwait(false);
+        return started.Conflict is { } conflict ? throw new InvalidOperationException(conflict) : started;
+    }
+
+    /// <summary>Maps an API/CLI request to the orchestration input; no members given = the cluster's configured members.</summary>
+    public RestoreRequest ToRestoreRequest(RestoreApiRequest request) => RestoreRequests.Create(Options, request);
 
     /// <summary>Finds a backup by id in <paramref name="cluster"/>, or in every configured cluster (and the store's folders).</summary>
     /// <exception cref="KeyNotFoundException">No cluster has that backup.</exception>
@@ -135,13 +161,18 @@ internal sealed partial class BackupApplication : IBackupOperations, IAsyncDispo
     /// <summary>Applies (or with <paramref name="dryRun"/> plans) the cluster's retention policy.</summary>
     public Task<RetentionResult> PruneAsync(string cluster, bool dryRun, CancellationToken cancellationToken = default)
     {
-        var executor = new RetentionExecutor(Catalog, Time, _loggerFactory.CreateLogger<RetentionExecutor>());
+        var executor = new RetentionExecutor(Catalog, Time, _services.GetRequiredService<ILoggerFactory>().CreateLogger<RetentionExecutor>());
         return executor.RunAsync(cluster, Options.GetCluster(cluster).Retention, dryRun, cancellationToken);
     }
 
+    /// <summary>Downloads, decrypts and re-checks the backup against its manifest (hashes, bbolt structure, revision, keys).</summary>
+    public Task<BackupVerificationResult> VerifyAsync(BackupManifest manifest, CancellationToken cancellationToken = default) =>
+        new BackupVerifier(Store, Keys, Environment.Pipeline.TempDirectory).VerifyAsync(manifest, cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
-        await Runner.DisposeAsync().ConfigureAwait(false);
-        _agents?.Dispose();
+        // The engine cancels running orchestrations' activities and waits for them before the stores go away.
+        await _services.GetRequiredService<DurableTaskClient>().DisposeAsync().ConfigureAwait(false);
+        await _services.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -21,14 +21,20 @@ internal sealed class CliSession : IAsyncDisposable
     public BackupApplication Application { get; }
 
     /// <summary>Loads the configuration named by <paramref name="configOption"/> and composes the application.</summary>
-    public static CliSession Open(ParseResult parseResult, Option<FileInfo?> configOption, CliConsole console, LogLevel minimum = LogLevel.Warning)
+    public static CliSession Open(ParseResult parseResult, Option<FileInfo?> configOption, CliConsole console, LogLevel minimum = LogLevel.Warning, bool serveApi = false)
     {
         var verbose = parseResult.GetValue(CommonOptions.Verbose);
         var configuration = ConfigurationLoader.Load(parseResult.GetValue(configOption)?.FullName);
+        var apiKey = configuration.Options.Api.ApiKey;
+        if (serveApi && string.IsNullOrWhiteSpace(apiKey))
+        {
+            throw new InvalidOperationException("Api:ApiKey: serve needs an API key (set Api:ApiKey in the config file or the Api__ApiKey environment variable)");
+        }
+
         var loggerFactory = CliLogging.Create(console, verbose ? LogLevel.Debug : minimum);
         try
         {
-            return new CliSession(configuration, loggerFactory, BackupApplication.Create(configuration.Options, loggerFactory));
+            return new CliSession(configuration, loggerFactory, BackupApplication.Create(configuration.Options, loggerFactory, apiKey: serveApi ? apiKey : null));
         }
         catch
         {

@@ -1,4 +1,5 @@
 using EtcdServerless.Cli.Composition;
+using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Scheduling;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -57,7 +58,7 @@ internal sealed class ScheduledBackupService(BackupApplication application, Time
             {
                 try
                 {
-                    var started = await application.StartBackupAsync(cluster, "schedule", stoppingToken).ConfigureAwait(false);
+                    var started = await application.StartBackupAsync(cluster, BackupTrigger.Scheduled, stoppingToken).ConfigureAwait(false);
                     logger.ScheduledBackupStarting(cluster, started.InstanceId, started.Deduplicated ? " (already running: joined, not stacked)" : "");
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)

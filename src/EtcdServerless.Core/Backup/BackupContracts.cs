@@ -9,11 +9,11 @@ internal enum BackupTrigger
     OnDemand,
 }
 
-/// <summary>Input of <see cref="BackupOrchestration"/>.</summary>
+/// <summary>Input of the backup orchestrator.</summary>
 internal sealed record BackupRequest(string Cluster, BackupTrigger Trigger, DateTimeOffset RequestedAt);
 
 /// <summary>
-/// Output of <see cref="BackupOrchestration"/>. A failed backup is a result (with <see cref="Message"/>), not an
+/// Output of the backup orchestrator. A failed backup is a result (with <see cref="Message"/>), not an
 /// orchestration fault, so callers always get the cluster, the phase that failed and why.
 /// </summary>
 internal sealed record BackupResult
@@ -124,6 +124,9 @@ internal sealed record ConsistencyCheckRequest(string Cluster, long Revision);
 internal sealed record ConsistencyCheckResult
 {
     public required bool Consistent { get; init; }
+
+    /// <summary>True when the check is disabled (Backup:ConsistencyCheck false): nothing was compared.</summary>
+    public bool Skipped { get; init; }
 
     public long Revision { get; init; }
 

@@ -20,6 +20,12 @@ internal sealed class ConsistencyCheckActivity(BackupEnvironment environment) : 
     public async Task<ConsistencyCheckResult> RunAsync(ConsistencyCheckRequest input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (!environment.Pipeline.ConsistencyCheck)
+        {
+            // The orchestrator always asks (it is built without services); the setting lives with the activities.
+            return new ConsistencyCheckResult { Consistent = true, Skipped = true, Revision = input.Revision, Message = "consistency check disabled" };
+        }
+
         var cluster = environment.FindCluster(input.Cluster);
         if (cluster is null)
         {

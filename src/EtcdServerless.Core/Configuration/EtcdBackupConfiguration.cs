@@ -92,6 +92,10 @@ public static class EtcdBackupConfiguration
         throw new KeyNotFoundException($"unknown cluster '{cluster}' (known: {known})");
     }
 
+    // An https value is a Key Vault secret URI (resolved by the Azure host), not a path.
     private static string? Resolve(string? path, string baseDirectory) =>
-        string.IsNullOrWhiteSpace(path) ? path : Path.GetFullPath(path, baseDirectory);
+        string.IsNullOrWhiteSpace(path) || IsSecretUri(path) ? path : Path.GetFullPath(path, baseDirectory);
+
+    /// <summary>True for a TLS setting that names a Key Vault secret (https://vault/secrets/name) rather than a file.</summary>
+    internal static bool IsSecretUri(string? value) => value is not null && value.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 }

@@ -301,7 +301,8 @@ public sealed partial class EtcdBackupOptionsValidator : IValidateOptions<EtcdBa
 
     private static void CheckFile(string key, string? path, List<ConfigurationError> errors)
     {
-        if (!string.IsNullOrEmpty(path) && !File.Exists(path))
+        // Key Vault secret URIs are read (and checked) by the Azure host's resolver at start.
+        if (!string.IsNullOrEmpty(path) && !EtcdBackupConfiguration.IsSecretUri(path) && !File.Exists(path))
         {
             errors.Add(new(key, $"file '{path}' does not exist"));
         }

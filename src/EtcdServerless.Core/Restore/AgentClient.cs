@@ -54,24 +54,24 @@ internal sealed class AgentClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
-        if (string.IsNullOrWhiteSpace(options.CertFile) || string.IsNullOrWhiteSpace(options.KeyFile))
+        if (options.ClientCertificate is null && (string.IsNullOrWhiteSpace(options.CertFile) || string.IsNullOrWhiteSpace(options.KeyFile)))
         {
             _configurationError = "Restore:AgentTls:CertFile and KeyFile (the orchestrator's client certificate) are required to call agents";
             return;
         }
 
-        if (string.IsNullOrWhiteSpace(options.CaFile) && options.ServerThumbprints.Count == 0)
+        if (string.IsNullOrWhiteSpace(options.CaFile) && options.TrustedCa is not { Count: > 0 } && options.ServerThumbprints.Count == 0)
         {
             _configurationError = "Restore:AgentTls:CaFile or ServerThumbprints is required: agents are never trusted blindly";
             return;
         }
 
-        var clientCertificate = X509Certificate2.CreateFromPemFile(options.CertFile, options.KeyFile);
+        var clientCertificate = options.ClientCertificate ?? X509Certificate2.CreateFromPemFile(options.CertFile!, options.KeyFile);
         var pins = options.ServerThumbprints
             .Select(t => new string([.. t.Where(char.IsAsciiHexDigit).Select(char.ToLowerInvariant)]))
             .ToHashSet(StringComparer.Ordinal);
-        X509Certificate2Collection? roots = null;
-        if (!string.IsNullOrWhiteSpace(options.CaFile))
+        var roots = options.TrustedCa is { Count: > 0 } ? options.TrustedCa : null;
+        if (roots is null && !string.IsNullOrWhiteSpace(options.CaFile))
         {
             roots = [];
             roots.ImportFromPemFile(options.CaFile);

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace EtcdServerless.Core.Restore;
 
 /// <summary>
@@ -14,6 +16,15 @@ internal sealed class AgentClientOptions
 
     /// <summary>CA bundle that issued the agents' server certificates.</summary>
     public string? CaFile { get; set; }
+
+    /// <summary>
+    /// The client certificate with its key, already in memory (on Azure, read from Key Vault at start: a Function
+    /// App has no files to point at). Takes the place of <see cref="CertFile"/> and <see cref="KeyFile"/>.
+    /// </summary>
+    public X509Certificate2? ClientCertificate { get; set; }
+
+    /// <summary>The agents' CA bundle, already in memory; takes the place of <see cref="CaFile"/>.</summary>
+    public X509Certificate2Collection? TrustedCa { get; set; }
 
     /// <summary>Pinned agent server certificates by SHA-256 (or SHA-1) thumbprint, as an alternative to <see cref="CaFile"/>.</summary>
     public List<string> ServerThumbprints { get; set; } = [];

@@ -16,7 +16,7 @@ internal sealed record RestoreTargetMember
     public required string AgentUrl { get; init; }
 }
 
-/// <summary>Input of <see cref="RestoreOrchestration"/> (and of <c>POST /api/clusters/{cluster}/restores</c>).</summary>
+/// <summary>Input of the restore orchestrator (and of <c>POST /api/clusters/{cluster}/restores</c>).</summary>
 internal sealed record RestoreRequest
 {
     /// <summary>The cluster whose backup is restored (and whose TLS settings verify the result).</summary>
@@ -228,7 +228,7 @@ internal sealed record RestoreVerification
     public IReadOnlyList<string> Problems { get; init; } = [];
 }
 
-/// <summary>Output of <see cref="RestoreOrchestration"/>.</summary>
+/// <summary>Output of the restore orchestrator.</summary>
 internal sealed record RestoreResult
 {
     public required string Cluster { get; init; }

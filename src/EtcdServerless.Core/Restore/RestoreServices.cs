@@ -1,7 +1,5 @@
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Keys;
-using EtcdServerless.Core.Orchestration;
-using EtcdServerless.Core.Restore.Activities;
 using EtcdServerless.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -25,19 +23,4 @@ internal sealed class RestoreServices(IBackupStore store, IKeyStore keys, EtcdBa
 
     /// <summary>How long verification waits for the restored cluster to elect a leader and agree.</summary>
     public TimeSpan VerifyTimeout { get; init; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>Registers <see cref="RestoreOrchestration"/> and its activities.</summary>
-    public OrchestrationRegistry Register(OrchestrationRegistry registry)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        return registry
-            .AddOrchestrator(new RestoreOrchestration(Loggers))
-            .AddActivity(new ResolveBackupActivity(this))
-            .AddActivity(new PreflightMemberActivity(this))
-            .AddActivity(new StopMemberActivity(this))
-            .AddActivity(new RestoreMemberActivity(this))
-            .AddActivity(new StartMemberActivity(this))
-            .AddActivity(new RollbackMemberActivity(this))
-            .AddActivity(new VerifyClusterActivity(this));
-    }
 }

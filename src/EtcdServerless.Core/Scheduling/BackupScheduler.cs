@@ -89,6 +89,14 @@ public sealed class BackupScheduler
         return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
     }
 
+    /// <summary>
+    /// The clusters with an occurrence in [<paramref name="slotStart"/>, <paramref name="slotStart"/> +
+    /// <paramref name="slotLength"/>): the rule of a timer that fires once per slot (the Function App's minute timer),
+    /// over the same NCRONTAB parsing as the long-running scheduler.
+    /// </summary>
+    public IReadOnlyList<string> DueInSlot(DateTimeOffset slotStart, TimeSpan slotLength) =>
+        [.. _entries.Where(e => Next(e.Value.Schedule, slotStart.AddTicks(-1)) < slotStart + slotLength).Select(e => e.Key).Order(StringComparer.Ordinal)];
+
     private static DateTimeOffset Next(CrontabSchedule schedule, DateTimeOffset after)
     {
         var next = schedule.GetNextOccurrence(after.UtcDateTime);

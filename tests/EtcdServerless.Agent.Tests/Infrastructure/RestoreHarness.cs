@@ -2,7 +2,10 @@ using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Keys;
-using EtcdServerless.Core.Orchestration;
+using EtcdServerless.Testing.Workflows;
+using EtcdServerless.Workflows.Composition;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Storage;
 using EtcdServerless.Etcd.Client;
@@ -88,25 +91,30 @@ internal sealed class RestoreHarness : IAsyncDisposable
     /// <summary>Runs a real backup through the backup orchestration and returns its manifest.</summary>
     public async Task<BackupManifest> BackupAsync()
     {
-        var registry = new OrchestrationRegistry().AddBackup(new BackupEnvironment(Options, Store, Keys, pipeline: new BackupPipelineOptions { TempDirectory = Temp.Path }));
-        await using var runner = new InProcessOrchestrationRunner(registry);
-        var started = await runner.StartBackupAsync(Cluster, BackupTrigger.OnDemand, DateTimeOffset.UtcNow);
-        var state = await runner.WaitForCompletionAsync(started.InstanceId).WaitAsync(TimeSpan.FromMinutes(3));
-        var result = state.ReadOutputAs<BackupResult>();
-        Assert.True(result is { Succeeded: true, Manifest: not null }, $"backup failed: {state.Failure?.ErrorMessage} {result?.Message}");
+        await using var engine = await WorkflowTestHost.StartAsync(services => services
+            .AddSingleton<IBackupStore>(Store)
+            .AddSingleton<IKeyStore>(Keys)
+            .AddEtcdBackup(Options, new BackupPipelineOptions { TempDirectory = Temp.Path }));
+        var started = await engine.Gateway.StartBackupAsync(Cluster, BackupTrigger.OnDemand);
+        var (_, result) = await engine.CompleteAsync<BackupResult>(started.InstanceId);
+        Assert.True(result is { Succeeded: true, Manifest: not null }, $"backup failed: {result?.Message}");
         return result!.Manifest!;
     }
 
     /// <summary>Runs the restore orchestration to its end.</summary>
-    public async Task<(RestoreResult Result, OrchestrationState State)> RestoreAsync(RestoreRequest request, AgentClient? agentClient = null)
+    public async Task<(RestoreResult Result, OrchestrationMetadata State)> RestoreAsync(RestoreRequest request, AgentClient? agentClient = null)
     {
         using var ownClient = agentClient is null ? CreateAgentClient() : null;
         var services = new RestoreServices(Store, Keys, Options, agentClient ?? ownClient!) { VerifyTimeout = TimeSpan.FromSeconds(60) };
-        await using var runner = new InProcessOrchestrationRunner(services.Register(new OrchestrationRegistry()));
-        var started = await runner.StartAsync(RestoreOrchestration.OrchestrationName, null, request);
-        var state = await runner.WaitForCompletionAsync(started.InstanceId).WaitAsync(TimeSpan.FromMinutes(5));
-        Assert.True(state.RuntimeStatus == OrchestrationRuntimeStatus.Completed, $"orchestration {state.RuntimeStatus}: {state.Failure?.ErrorMessage}");
-        return (state.ReadOutputAs<RestoreResult>()!, state);
+        await using var engine = await WorkflowTestHost.StartAsync(s => s
+            .AddSingleton<IBackupStore>(Store)
+            .AddSingleton<IKeyStore>(Keys)
+            .AddSingleton(services)
+            .AddEtcdBackup(Options));
+        var started = await engine.Gateway.StartRestoreAsync(request);
+        Assert.Null(started.Conflict);
+        var (state, result) = await engine.CompleteAsync<RestoreResult>(started.InstanceId, TimeSpan.FromMinutes(5));
+        return (result, state);
     }
 
     public RestoreRequest Request(bool dryRun = false, string? confirm = Cluster, string backup = "latest", IReadOnlyList<RestoreTargetMember>? members = null) => new()

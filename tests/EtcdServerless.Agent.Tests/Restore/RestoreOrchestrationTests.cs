@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using EtcdServerless.Agent.Tests.Infrastructure;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Testing.Etcd;
@@ -159,6 +160,28 @@ public sealed class RestoreOrchestrationTests
 
         Assert.Equal(RestoreOutcome.Rejected, result.Outcome);
         Assert.Contains("unreachable", result.Error, StringComparison.Ordinal);
+        AssertUntouched(h);
+    }
+
+    [Fact]
+    public async Task Restore_DryRunWithInMemoryCertificates_ReachesEveryAgent()
+    {
+        // Arrange: the orchestrator's certificate and the agents' CA as objects, the way the Key Vault TLS
+        // resolver hands them over on Azure (no file paths at all).
+        await using var h = await RestoreHarness.StartAsync();
+        await RestoreHarness.PutManyAsync(h.Agents.ClientUrls[0], "k/", 3);
+        await h.BackupAsync();
+        using var certificate = X509Certificate2.CreateFromPemFile(h.OrchestratorCert.CertPath, h.OrchestratorCert.KeyPath);
+        var trusted = new X509Certificate2Collection();
+        trusted.ImportFromPemFile(h.Certs.CaCertPath);
+        using var inMemory = new AgentClient(new AgentClientOptions { ClientCertificate = certificate, TrustedCa = trusted });
+
+        // Act
+        var (result, _) = await h.RestoreAsync(h.Request(dryRun: true, confirm: null), inMemory);
+
+        // Assert
+        Assert.Equal(RestoreOutcome.Planned, result.Outcome);
+        Assert.All(result.Plan!.Members, m => Assert.True(m.Preflight!.MemberRunning));
         AssertUntouched(h);
     }
 

@@ -3,7 +3,10 @@ using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Keys;
-using EtcdServerless.Core.Orchestration;
+using EtcdServerless.Core.Storage;
+using EtcdServerless.Testing.Workflows;
+using EtcdServerless.Workflows.Composition;
+using Microsoft.Extensions.DependencyInjection;
 using EtcdServerless.Testing.Azurite;
 using EtcdServerless.Testing.Etcd;
 using EtcdServerless.Testing.Infrastructure;
@@ -34,14 +37,14 @@ public sealed class BlobBackupEndToEndTests
             Store = new StoreOptions { ImmutabilityDays = 1 },
             Clusters = { ["blob"] = new ClusterOptions { Endpoints = [.. cluster.ClientUrls] } },
         };
-        var environment = new BackupEnvironment(options, store, keys, pipeline: new BackupPipelineOptions { TempDirectory = temp.Path });
-        var registry = new OrchestrationRegistry().AddBackup(environment);
-        await using var runner = new InProcessOrchestrationRunner(registry);
+        await using var engine = await WorkflowTestHost.StartAsync(services => services
+            .AddSingleton<IBackupStore>(store)
+            .AddSingleton<IKeyStore>(keys)
+            .AddEtcdBackup(options, new BackupPipelineOptions { TempDirectory = temp.Path }));
 
-        // Act
-        var state = await runner.RunAsync(BackupOrchestration.OrchestratorName, "backup-blob",
-            new BackupRequest("blob", BackupTrigger.OnDemand, DateTimeOffset.UtcNow));
-        var result = state.ReadOutputAs<BackupResult>()!;
+        // Act: the backup orchestration on the real Durable Task engine, its activities writing to Azurite.
+        var started = await engine.Gateway.StartBackupAsync("blob", BackupTrigger.OnDemand);
+        var (_, result) = await engine.CompleteAsync<BackupResult>(started.InstanceId);
 
         // Assert: committed artifact + manifest in the container, figures verified from a fresh download.
         Assert.True(result.Succeeded, result.Message);

@@ -29,8 +29,8 @@ public sealed class ApiServerTests
             var env = new CliTestEnvironment();
             await env.InitializeKeysAsync();
             var loaded = ConfigurationLoader.Load(env.WriteConfig(new Dictionary<string, IReadOnlyList<string>> { ["lab"] = endpoints }, ApiKey), new System.Collections.Hashtable());
-            var app = BackupApplication.Create(loaded.Options, NullLoggerFactory.Instance);
-            var server = await ApiServer.StartAsync(app, ApiKey, "http://127.0.0.1:0", NullLoggerFactory.Instance);
+            var app = BackupApplication.Create(loaded.Options, NullLoggerFactory.Instance, apiKey: ApiKey);
+            var server = await ApiServer.StartAsync(app.Api, "http://127.0.0.1:0", NullLoggerFactory.Instance);
             var http = new HttpClient { BaseAddress = server.Addresses[0] };
             return new Host { Env = env, App = app, Server = server, Http = http };
         }
@@ -193,7 +193,7 @@ public sealed class ApiServerTests
         Assert.Equal(HttpStatusCode.Accepted, a.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, b.StatusCode);
         Assert.Equal(idA, idB);
-        Assert.Single(await host.App.ListBackupsAsync("lab"));
+        Assert.Single(await host.App.Catalog.ListAsync("lab"));
 
         static Task host_put(EtcdTestCluster c) => c.EtcdCtlAsync("put", "/registry/y", "z");
     }

@@ -83,6 +83,37 @@ public sealed class EtcdBackupOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_TlsAsKeyVaultSecretUris_HasNoErrors()
+    {
+        // On Azure the TLS settings name Key Vault secrets; the Azure host resolves them at start.
+        var options = Valid();
+        options.Clusters["prod-east"].Tls = new TlsOptions
+        {
+            CaFile = "https://kv-prod.vault.azure.net/secrets/prod-east-ca",
+            CertFile = "https://kv-prod.vault.azure.net/secrets/prod-east-client-cert",
+            KeyFile = "https://kv-prod.vault.azure.net/secrets/prod-east-client-key/0123456789abcdef0123456789abcdef",
+        };
+        options.Restore.AgentTls = new AgentTlsOptions { CaFile = "https://kv-prod.vault.azure.net/secrets/agents-ca" };
+
+        Assert.Empty(EtcdBackupOptionsValidator.Validate(options));
+    }
+
+    [Fact]
+    public void Complete_TlsSecretUri_IsNotTurnedIntoAPath()
+    {
+        var options = Valid();
+        options.Clusters["prod-east"].Tls.CaFile = "https://kv-prod.vault.azure.net/secrets/prod-east-ca";
+        options.Restore.AgentTls.CertFile = "https://kv-prod.vault.azure.net/secrets/restore-client-cert";
+        options.Clusters["prod-east"].Tls.KeyFile = "relative/key.pem";
+
+        EtcdBackupConfiguration.Complete(options, baseDirectory: "/etc/etcd-backup");
+
+        Assert.Equal("https://kv-prod.vault.azure.net/secrets/prod-east-ca", options.Clusters["prod-east"].Tls.CaFile);
+        Assert.Equal("https://kv-prod.vault.azure.net/secrets/restore-client-cert", options.Restore.AgentTls.CertFile);
+        Assert.Equal("/etc/etcd-backup/relative/key.pem", options.Clusters["prod-east"].Tls.KeyFile);
+    }
+
+    [Fact]
     public void Validate_CertWithoutKey_NamesKeyFile()
     {
         using var dir = new TempDirectory();

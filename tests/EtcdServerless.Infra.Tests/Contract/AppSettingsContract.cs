@@ -13,9 +13,9 @@ internal sealed record AppSettingsReport(
     public override string ToString() =>
         string.Join(Environment.NewLine, new[]
         {
-            Line("read by the code but never set by the Bicep (set it in infra/modules/functionApp.bicep, or add it to DeploymentContract.NotDeployed with a reason)", ReadButNotSet),
-            Line("set by the Bicep but read by nobody (remove it, or add it to DeploymentContract.HostSettings with a reason)", SetButNotRead),
-            Line("listed as not deployed but set by the Bicep", NotDeployedButSet),
+            Line("read by the code but not set by the compiled template (set it in infra/modules/functionApp.bicep, or add it to DeploymentContract.NotDeployed or OptionalPerEnvironment with a reason)", ReadButNotSet),
+            Line("set by the compiled template but read by nobody (remove it, or add it to DeploymentContract.HostSettings with a reason)", SetButNotRead),
+            Line("listed as not deployed but set by the compiled template", NotDeployedButSet),
             Line("not-deployed entries that are no option key any more", StaleNotDeployedEntries),
             Line("forbidden on Flex Consumption", Forbidden),
         }.Where(l => l.Length > 0));
@@ -31,17 +31,27 @@ internal sealed record AppSettingsReport(
 /// </summary>
 internal static class AppSettingsContract
 {
+    /// <param name="optionKeys">Keys the code reads.</param>
+    /// <param name="hostSettings">Keys the host, platform or SDKs read; always required.</param>
+    /// <param name="notDeployed">Option keys that must not be set on Azure.</param>
+    /// <param name="forbidden">Keys that must never be set.</param>
+    /// <param name="deployedNames">App-setting names the compiled template sets (concrete or with <c>*</c>).</param>
+    /// <param name="optional">Option keys an environment may leave out (checked on an every-option environment instead).</param>
     public static AppSettingsReport Compare(
         IEnumerable<string> optionKeys,
         IReadOnlyDictionary<string, string> hostSettings,
         IReadOnlyDictionary<string, string> notDeployed,
         IReadOnlyDictionary<string, string> forbidden,
-        IEnumerable<string> bicepNames)
+        IEnumerable<string> deployedNames,
+        IReadOnlyDictionary<string, string>? optional = null)
     {
         var options = optionKeys.ToList();
-        var set = bicepNames.ToList();
+        var set = deployedNames.ToList();
         var readable = options.Concat(hostSettings.Keys).ToList();
-        var required = options.Where(k => !notDeployed.Keys.Any(n => Matches(n, k))).Concat(hostSettings.Keys);
+        var required = options
+            .Where(k => !notDeployed.Keys.Any(n => Matches(n, k)))
+            .Where(k => optional is null || !optional.Keys.Any(o => Matches(o, k)))
+            .Concat(hostSettings.Keys);
 
         return new AppSettingsReport(
             Sorted(required.Where(k => !set.Any(s => Matches(k, s)))),
@@ -51,19 +61,24 @@ internal static class AppSettingsContract
             Sorted(forbidden.Keys.Where(f => set.Any(s => Matches(f, s)))));
     }
 
+    /// <summary>Every key the real code reads: the EtcdBackupOptions tree plus the Functions app's direct reads.</summary>
+    public static IReadOnlyList<string> CodeKeys() =>
+        [.. ConfigurationKeys.Of(typeof(Core.Configuration.EtcdBackupOptions))
+            .Concat(CodeReadKeys.FromSources(CodeReadKeys.FunctionsSourceDirectory)
+                .Where(k => !DeploymentContract.HostSettings.ContainsKey(k)))];
+
     /// <summary>
-    /// The comparison for the real code and the given templates: the EtcdBackupOptions tree plus the keys the
-    /// Functions app reads directly.
+    /// The comparison for the real code and the app settings of one compiled environment. With
+    /// <paramref name="everyOption"/> the environment is meant to exercise every option, so nothing is optional.
     /// </summary>
-    public static AppSettingsReport ForBicepFiles(IEnumerable<string> bicepPaths) =>
+    public static AppSettingsReport ForDeployedNames(IEnumerable<string> deployedNames, bool everyOption) =>
         Compare(
-            ConfigurationKeys.Of(typeof(Core.Configuration.EtcdBackupOptions))
-                .Concat(CodeReadKeys.FromSources(CodeReadKeys.FunctionsSourceDirectory)
-                    .Where(k => !DeploymentContract.HostSettings.ContainsKey(k))),
+            CodeKeys(),
             DeploymentContract.HostSettings,
             DeploymentContract.NotDeployed,
             DeploymentContract.ForbiddenOnFlex,
-            BicepAppSettings.NamesInFiles(bicepPaths));
+            deployedNames,
+            everyOption ? null : DeploymentContract.OptionalPerEnvironment);
 
     /// <summary>True when two keys are equal, with <c>*</c> on either side standing for any one segment.</summary>
     public static bool Matches(string left, string right)

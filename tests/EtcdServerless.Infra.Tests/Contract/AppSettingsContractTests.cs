@@ -1,20 +1,9 @@
 using EtcdServerless.Core.Configuration;
-using EtcdServerless.Infra.Tests.Contract;
 
 namespace EtcdServerless.Infra.Tests.Contract;
 
 public sealed class AppSettingsContractTests
 {
-    [Fact]
-    public void InfraTemplates_AppSettings_AreExactlyTheKeysTheCodeReads()
-    {
-        // Arrange / Act
-        var report = AppSettingsContract.ForBicepFiles(RepositoryFiles.InfraBicepFiles());
-
-        // Assert
-        Assert.True(report.IsClean, report.ToString());
-    }
-
     [Fact]
     public void CodeReadKeys_FunctionsApp_FindsDirectReads()
     {
@@ -40,52 +29,6 @@ public sealed class AppSettingsContractTests
         var keys = CodeReadKeys.FromSources(dir.Path);
 
         Assert.Equal(["Backup__Count", "Backup__Mode", "Direct", "Some__Key"], keys);
-    }
-
-    [Fact]
-    public void HostJson_Substitutions_AreDeployed()
-    {
-        // host.json may reference app settings as %NAME%; each must be set, or the host fails to start.
-        var hostJson = RepositoryFiles.Read("host.json");
-        var names = BicepAppSettings.NamesInFiles(RepositoryFiles.InfraBicepFiles());
-        var referenced = System.Text.RegularExpressions.Regex.Matches(hostJson, "%([A-Za-z0-9_]+)%").Select(m => m.Groups[1].Value);
-
-        Assert.All(referenced, r => Assert.Contains(r, names, StringComparer.OrdinalIgnoreCase));
-    }
-
-    [Fact]
-    public void InfraTemplates_AppSettings_IncludeEveryOptionFamily()
-    {
-        // Guards the extraction itself: if the regex stopped matching, the contract test above would
-        // report everything missing, but this names the concrete expectation.
-        var names = BicepAppSettings.NamesInFiles(RepositoryFiles.InfraBicepFiles());
-
-        Assert.Contains("Store__Uri", names);
-        Assert.Contains("Keys__Uri", names);
-        Assert.Contains("Clusters__*__Endpoints__*", names);
-        Assert.Contains("Clusters__*__Schedule", names);
-        Assert.Contains("Clusters__*__Members__*__AgentUrl", names);
-        Assert.Contains("AzureWebJobsStorage__accountName", names);
-    }
-
-    [Fact]
-    public void BrokenSample_MissingAndUnknownSettings_AreReported()
-    {
-        // Arrange
-        var sample = Path.Combine(RepositoryFiles.Samples, "missing-setting.bicep");
-
-        // Act
-        var report = AppSettingsContract.ForBicepFiles([sample]);
-
-        // Assert
-        Assert.False(report.IsClean);
-        Assert.Contains("Clusters__*__Members__*__AgentUrl", report.ReadButNotSet);
-        Assert.Contains("Keys__Uri", report.ReadButNotSet);
-        Assert.DoesNotContain("Store__Uri", report.ReadButNotSet);
-        Assert.Contains("Store__Container", report.SetButNotRead);
-        Assert.Contains("FUNCTIONS_WORKER_RUNTIME", report.SetButNotRead);
-        Assert.Equal(["FUNCTIONS_WORKER_RUNTIME"], report.Forbidden);
-        Assert.Contains("Keys__Uri", report.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -150,9 +93,25 @@ public sealed class AppSettingsContractTests
     }
 
     [Fact]
-    public void NotDeployedList_EveryEntry_HasAReason()
+    public void Compare_OptionalKeyMissing_IsReportedOnlyWhenEveryOptionIsExpected()
     {
-        foreach (var (key, reason) in DeploymentContract.NotDeployed.Concat(DeploymentContract.HostSettings).Concat(DeploymentContract.ForbiddenOnFlex))
+        var none = new Dictionary<string, string>();
+        var optional = new Dictionary<string, string> { ["Clusters__*__Tls__CaFile"] = "reason" };
+        string[] code = ["Clusters__*__Schedule", "Clusters__*__Tls__CaFile"];
+        string[] deployed = ["Clusters__east__Schedule"];
+
+        var perEnvironment = AppSettingsContract.Compare(code, none, none, none, deployed, optional);
+        var everyOption = AppSettingsContract.Compare(code, none, none, none, deployed);
+
+        Assert.True(perEnvironment.IsClean, perEnvironment.ToString());
+        Assert.Equal(["Clusters__*__Tls__CaFile"], everyOption.ReadButNotSet);
+    }
+
+    [Fact]
+    public void ContractLists_EveryEntry_HasAReason()
+    {
+        foreach (var (key, reason) in DeploymentContract.NotDeployed.Concat(DeploymentContract.HostSettings)
+            .Concat(DeploymentContract.ForbiddenOnFlex).Concat(DeploymentContract.OptionalPerEnvironment))
         {
             Assert.False(string.IsNullOrWhiteSpace(reason), $"{key} has no reason");
         }
@@ -171,29 +130,6 @@ public sealed class AppSettingsContractTests
         Assert.Contains("Clusters__*__Members__*__PeerUrl", keys);
         Assert.Contains("Api__ApiKey", keys);
         Assert.DoesNotContain(keys, k => k.EndsWith("__", StringComparison.Ordinal) || k.Length == 0);
-    }
-
-    [Fact]
-    public void BicepAppSettings_CommentsAndOtherObjects_AreIgnored()
-    {
-        const string text = """
-            // { name: 'Commented__Out', value: 'x' }
-            resource r 'x@1' = {
-              name: 'not-a-setting'
-              location: 'here'
-            }
-            var s = [
-              { name: 'Real__${x.name}__Key', value: 'https://a' }
-              {
-                name: 'Multi__Line'
-                value: 'v'
-              }
-            ]
-            """;
-
-        var names = BicepAppSettings.Names(text);
-
-        Assert.Equal(["Multi__Line", "Real__*__Key"], names);
     }
 
     private sealed class GrownOptions

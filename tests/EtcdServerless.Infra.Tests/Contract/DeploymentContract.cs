@@ -18,6 +18,28 @@ internal static class DeploymentContract
         ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "Telemetry destination for host and worker; the alerts read it.",
         ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "Entra ingestion (the component has local auth disabled), with the user-assigned identity.",
         ["AZURE_CLIENT_ID"] = "Azure.Identity's DefaultAzureCredential picks the user-assigned identity from it for the Blob store and Key Vault clients.",
+        ["TASKHUB_NAME"] = "host.json extensions.durableTask.hubName is %TASKHUB_NAME%: the Durable task hub (queues, tables, leases) in the host storage account.",
+    };
+
+    /// <summary>
+    /// Option keys one environment may leave unset because the feature is off there. The templates must still
+    /// be able to set each: the every-option sample (Samples/all-options.bicepparam) must set them all.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> OptionalPerEnvironment { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Clusters__*__Tls__CaFile"] = "Only for https endpoints whose CA is not publicly trusted.",
+        ["Clusters__*__Tls__CertFile"] = "Only when etcd requires client certificates.",
+        ["Clusters__*__Tls__KeyFile"] = "Only when etcd requires client certificates.",
+        ["Clusters__*__Auth__Username"] = "Only when etcd user authentication is on.",
+        ["Clusters__*__Auth__Password"] = "Only when etcd user authentication is on.",
+        ["Clusters__*__Members__*__Name"] = "Only clusters restored through agents list their members.",
+        ["Clusters__*__Members__*__PeerUrl"] = "Only clusters restored through agents list their members.",
+        ["Clusters__*__Members__*__ClientUrl"] = "Only clusters restored through agents list their members.",
+        ["Clusters__*__Members__*__AgentUrl"] = "Only clusters restored through agents list their members.",
+        ["Restore__AgentTls__CertFile"] = "Only environments that restore through agents (mutual TLS).",
+        ["Restore__AgentTls__KeyFile"] = "Only environments that restore through agents (mutual TLS).",
+        ["Restore__AgentTls__CaFile"] = "Agents' CA, or pinned thumbprints instead, or neither without agents.",
+        ["Restore__AgentTls__ServerThumbprints__*"] = "Pinned agent certificates, an alternative to the CA.",
     };
 
     /// <summary>

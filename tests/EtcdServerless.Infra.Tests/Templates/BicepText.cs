@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace EtcdServerless.Infra.Tests.Templates;
 
-/// <summary>Small text helpers for structural assertions on the templates (no Bicep compiler offline).</summary>
+/// <summary>Small text helpers for structural assertions on the template sources (compiled checks: Bicep/CompiledDeployment).</summary>
 internal static partial class BicepText
 {
     public static string Module(string name) => WithoutComments(RepositoryFiles.Read("infra", "modules", name));

@@ -1,9 +1,8 @@
 namespace EtcdServerless.Infra.Tests.Templates;
 
 /// <summary>
-/// The offline Bicep syntax check itself runs in .ci/check-infra (node + tree-sitter-bicep, installed there);
-/// these tests only guard that the script stays wired: executable, checking infra/, and self-testing on the
-/// broken sample, which must itself stay broken.
+/// .ci/check-infra must stay wired: executable (.ci/run only calls it then), compiling infra/ with the
+/// pinned compiler through infra/tools/bicep-check, and self-testing on both broken samples.
 /// </summary>
 public sealed class CheckInfraScriptTests
 {
@@ -16,20 +15,21 @@ public sealed class CheckInfraScriptTests
         if (!OperatingSystem.IsWindows())
         {
             Assert.True(File.GetUnixFileMode(path).HasFlag(UnixFileMode.UserExecute), ".ci/check-infra must be executable (.ci/run only calls it then)");
+            Assert.True(File.GetUnixFileMode(Path.Combine(RepositoryFiles.Infra, "tools", "bicep-check")).HasFlag(UnixFileMode.UserExecute));
+            Assert.True(File.GetUnixFileMode(Path.Combine(RepositoryFiles.Infra, "tools", "bicep-path")).HasFlag(UnixFileMode.UserExecute));
         }
 
-        Assert.Contains("node \"$checker\" infra", text, StringComparison.Ordinal);
-        Assert.Contains("Samples/broken.bicep", text, StringComparison.Ordinal);
-        Assert.Contains("tree-sitter-bicep@1.1.0", text, StringComparison.Ordinal);
+        Assert.Contains("\"$check\" infra/main.bicep \"${params[@]}\"", text, StringComparison.Ordinal);
+        Assert.Contains("broken-error.bicep", text, StringComparison.Ordinal);
+        Assert.Contains("broken-warning.bicep", text, StringComparison.Ordinal);
+        Assert.Contains(".ci/check-infra", File.ReadAllText(Path.Combine(RepositoryFiles.Root, ".ci", "run")), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void BrokenSample_StillHasItsSyntaxError()
+    public void BicepCli_Project_PinsTheNuGetPackage()
     {
-        var text = File.ReadAllText(Path.Combine(RepositoryFiles.Samples, "broken.bicep"));
-        var opens = text.Count(c => c == '{');
-        var closes = text.Count(c => c == '}');
+        var project = File.ReadAllText(Path.Combine(RepositoryFiles.Infra, "tools", "bicep-cli", "BicepCli.csproj"));
 
-        Assert.True(opens > closes, "broken.bicep must keep an unclosed object, or the checker's self-test proves nothing");
+        Assert.Contains("<PackageDownload Include=\"Azure.Bicep.CommandLine.linux-x64\" Version=\"[0.49.2]\" />", project, StringComparison.Ordinal);
     }
 }

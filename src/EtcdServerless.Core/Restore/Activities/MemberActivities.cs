@@ -7,7 +7,7 @@ namespace EtcdServerless.Core.Restore.Activities;
 /// <summary>Asks one agent whether its member can be restored (reachable, tools, version, space, data dir).</summary>
 internal sealed class PreflightMemberActivity(RestoreServices services) : IActivity<PreflightInput, PreflightOutput>
 {
-    public const string ActivityName = "Restore.Preflight";
+    public const string ActivityName = "RestorePreflight";
 
     public string Name => ActivityName;
 
@@ -87,7 +87,7 @@ internal abstract class MemberStepActivity<TInput>(RestoreServices services, str
 /// <summary>Stops one member through its agent.</summary>
 internal sealed class StopMemberActivity(RestoreServices services) : MemberStepActivity<MemberStepInput>(services, "stop")
 {
-    public const string ActivityName = "Restore.StopMember";
+    public const string ActivityName = "RestoreStopMember";
 
     public override string Name => ActivityName;
 
@@ -100,7 +100,7 @@ internal sealed class StopMemberActivity(RestoreServices services) : MemberStepA
 /// <summary>Starts one member through its agent.</summary>
 internal sealed class StartMemberActivity(RestoreServices services) : MemberStepActivity<MemberStepInput>(services, "start")
 {
-    public const string ActivityName = "Restore.StartMember";
+    public const string ActivityName = "RestoreStartMember";
 
     public override string Name => ActivityName;
 
@@ -113,7 +113,7 @@ internal sealed class StartMemberActivity(RestoreServices services) : MemberStep
 /// <summary>Rolls one member back: original data dir in place, member started.</summary>
 internal sealed class RollbackMemberActivity(RestoreServices services) : MemberStepActivity<MemberStepInput>(services, "rollback")
 {
-    public const string ActivityName = "Restore.RollbackMember";
+    public const string ActivityName = "RestoreRollbackMember";
 
     public override string Name => ActivityName;
 
@@ -129,7 +129,7 @@ internal sealed class RollbackMemberActivity(RestoreServices services) : MemberS
 /// </summary>
 internal sealed class RestoreMemberActivity(RestoreServices services) : MemberStepActivity<RestoreMemberInput>(services, "restore")
 {
-    public const string ActivityName = "Restore.RestoreMember";
+    public const string ActivityName = "RestoreRestoreMember";
 
     public override string Name => ActivityName;
 

@@ -9,7 +9,7 @@ namespace EtcdServerless.Core.Restore.Activities;
 /// <summary>Finds the manifest (an id or the latest of the cluster) and proves the key-encryption key unwraps its data key.</summary>
 internal sealed class ResolveBackupActivity(RestoreServices services) : IActivity<ResolveBackupInput, ResolveBackupOutput>
 {
-    public const string ActivityName = "Restore.ResolveBackup";
+    public const string ActivityName = "RestoreResolveBackup";
 
     public string Name => ActivityName;
 

@@ -11,7 +11,7 @@ namespace EtcdServerless.Core.Restore.Activities;
 /// </summary>
 internal sealed class VerifyClusterActivity(RestoreServices services) : IActivity<VerifyInput, RestoreVerification>
 {
-    public const string ActivityName = "Restore.VerifyCluster";
+    public const string ActivityName = "RestoreVerifyCluster";
 
     public string Name => ActivityName;
 

@@ -1,0 +1,38 @@
+using System.Text.Json;
+using EtcdServerless.Core.Backup;
+using EtcdServerless.Core.Restore;
+using EtcdServerless.Workflows.Backup;
+using EtcdServerless.Workflows.Instances;
+using EtcdServerless.Workflows.Restore;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+
+namespace EtcdServerless.Functions;
+
+/// <summary>
+/// The orchestrator shims: each binds a Durable orchestration trigger to the orchestrator class of
+/// EtcdServerless.Workflows (the one the CLI runs). Function names are the orchestrations' registered names.
+/// </summary>
+internal static class OrchestrationFunctions
+{
+    [Function(BackupOrchestrator.OrchestratorName)]
+    public static Task<BackupResult> BackupOrchestration([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new BackupOrchestrator().RunAsync(context, context.GetInput<BackupRequest>()!);
+    }
+
+    [Function(RestoreOrchestrator.OrchestrationName)]
+    public static Task<RestoreResult> RestoreOrchestration([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new RestoreOrchestrator().RunAsync(context, context.GetInput<RestoreRequest>()!);
+    }
+
+    [Function(GateOrchestrator.OrchestratorName)]
+    public static Task<JsonElement?> ClusterGate([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new GateOrchestrator().RunAsync(context, context.GetInput<GateInput>()!);
+    }
+}

@@ -1,0 +1,173 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace EtcdServerless.Workflows.Http;
+
+/// <summary>Reads and validates the body of <c>POST /api/clusters/{cluster}/restores</c>, naming each bad field.</summary>
+internal static class RestoreRequestReader
+{
+    public static async Task<(RestoreApiRequest? Request, Dictionary<string, string[]> Errors)> ReadAsync(HttpRequest request, string cluster, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            errors["body"] = [$"is not valid JSON: {ex.Message}"];
+            return (null, errors);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                errors["body"] = ["must be a JSON object"];
+                return (null, errors);
+            }
+
+            var backup = String(root, "backup", errors) ?? "latest";
+            var dryRun = Bool(root, "dryRun", errors) ?? false;
+            var confirm = String(root, "confirm", errors);
+            var reason = String(root, "reason", errors);
+            var token = String(root, "newClusterToken", errors);
+            var members = Members(root, errors);
+            if (string.IsNullOrWhiteSpace(backup))
+            {
+                errors["backup"] = ["must be a backup id or 'latest'"];
+            }
+
+            if (!dryRun && !string.Equals(confirm, cluster, StringComparison.Ordinal))
+            {
+                errors["confirm"] = ["must equal the cluster name"];
+            }
+
+            if (!dryRun && string.IsNullOrWhiteSpace(reason))
+            {
+                errors["reason"] = ["is required for a real restore (it is recorded with the result)"];
+            }
+
+            if (token is not null && (token.Length is 0 or > 64 || token.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_' and not '.')))
+            {
+                errors["newClusterToken"] = ["must be 1-64 letters, digits, '.', '_' or '-'"];
+            }
+
+            if (errors.Count > 0)
+            {
+                return (null, errors);
+            }
+
+            return (new RestoreApiRequest
+            {
+                Cluster = cluster,
+                Backup = backup,
+                DryRun = dryRun,
+                Confirm = confirm,
+                Reason = reason,
+                NewClusterToken = token,
+                Members = members,
+            }, errors);
+        }
+    }
+
+    private static string? String(JsonElement root, string name, Dictionary<string, string[]> errors)
+    {
+        if (!TryGet(root, name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            errors[name] = ["must be a string"];
+            return null;
+        }
+
+        return value.GetString();
+    }
+
+    private static bool? Bool(JsonElement root, string name, Dictionary<string, string[]> errors)
+    {
+        if (!TryGet(root, name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            errors[name] = ["must be true or false"];
+            return null;
+        }
+
+        return value.GetBoolean();
+    }
+
+    private static List<RestoreApiMember> Members(JsonElement root, Dictionary<string, string[]> errors)
+    {
+        var members = new List<RestoreApiMember>();
+        if (!TryGet(root, "members", out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return members;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            errors["members"] = ["must be an array of {name, peerUrl, clientUrl, agentUrl}"];
+            return members;
+        }
+
+        var i = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            var prefix = $"members[{i++}]";
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                errors[prefix] = ["must be an object"];
+                continue;
+            }
+
+            var member = new RestoreApiMember
+            {
+                Name = String(item, "name", errors),
+                PeerUrl = String(item, "peerUrl", errors),
+                ClientUrl = String(item, "clientUrl", errors),
+                AgentUrl = String(item, "agentUrl", errors),
+            };
+            if (string.IsNullOrWhiteSpace(member.Name))
+            {
+                errors[$"{prefix}.name"] = ["is required"];
+            }
+
+            foreach (var (field, url) in new[] { ("peerUrl", member.PeerUrl), ("clientUrl", member.ClientUrl), ("agentUrl", member.AgentUrl) })
+            {
+                if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                {
+                    errors[$"{prefix}.{field}"] = ["must be an http(s) URL"];
+                }
+            }
+
+            members.Add(member);
+        }
+
+        return members;
+    }
+
+    // Property names are matched case-insensitively, like the binder and ASP.NET Core's JSON defaults.
+    private static bool TryGet(JsonElement root, string name, out JsonElement value)
+    {
+        foreach (var property in root.EnumerateObject())
+        {
+            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                value = property.Value;
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+}

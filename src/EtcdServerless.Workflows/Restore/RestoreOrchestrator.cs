@@ -1,0 +1,235 @@
+using EtcdServerless.Core.Restore;
+using Microsoft.DurableTask;
+using EtcdServerless.Core.Restore.Activities;
+using Microsoft.Extensions.Logging;
+
+namespace EtcdServerless.Workflows.Restore;
+
+/// <summary>
+/// One-call restore of a whole cluster (ARCHITECTURE §5): plan (manifest, key, agent preflights), then stop all,
+/// restore each (fan-out, the snapshot streamed to every agent), start all together, verify. A failure before the
+/// start phase rolls every member back; at or after it, the result says which member is in which state.
+/// Deterministic: all I/O happens in the activities.
+/// </summary>
+internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, RestoreResult>
+{
+    public const string OrchestrationName = "RestoreOrchestration";
+
+    public override async Task<RestoreResult> RunAsync(TaskOrchestrationContext context, RestoreRequest input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var result = await RunCoreAsync(context, input).ConfigureAwait(true);
+
+        // RestoreSucceeded / RestoreFailed feed the "failed restore" alert (infra/modules/alerts.bicep).
+        var log = context.CreateReplaySafeLogger<RestoreOrchestrator>();
+        switch (result.Outcome)
+        {
+            case RestoreOutcome.Succeeded:
+                log.RestoreSucceeded(result.Cluster, result.Reason ?? "");
+                break;
+            case RestoreOutcome.Planned:
+                break;
+            default:
+                log.RestoreFailed(result.Cluster, result.Outcome.ToString(), result.Phase, result.Error ?? "");
+                break;
+        }
+
+        return result;
+    }
+
+    private async Task<RestoreResult> RunCoreAsync(TaskOrchestrationContext context, RestoreRequest input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var started = context.CurrentUtcDateTime;
+        var reports = input.Members.ToDictionary(m => m.Name, m => new MemberTrack(m.Name), StringComparer.Ordinal);
+        RestoreResult Finish(RestoreOutcome outcome, string phase, string? error, RestorePlan? plan = null, RestoreVerification? verification = null) => new()
+        {
+            Cluster = input.Cluster,
+            Outcome = outcome,
+            Phase = phase,
+            Error = error,
+            Reason = input.Reason,
+            Plan = plan,
+            Members = [.. reports.Values.Select(r => r.ToReport())],
+            Verification = verification,
+            Started = started,
+            Finished = context.CurrentUtcDateTime,
+        };
+
+        try
+        {
+            input.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            return Finish(RestoreOutcome.Rejected, "plan", ex.Message);
+        }
+
+        if (input.Members.Count == 0)
+        {
+            return Finish(RestoreOutcome.Rejected, "plan", $"no target members: configure Clusters:{input.Cluster}:Members or pass members");
+        }
+
+        // 1. Plan: the backup and its key, then every agent in parallel. Nothing is touched yet.
+        SetProgress(context, "plan", reports);
+        var resolved = await context.CallActivityAsync<ResolveBackupOutput>(ResolveBackupActivity.ActivityName, new ResolveBackupInput(input.Cluster, input.Backup)).ConfigureAwait(true);
+        if (resolved.Backup is not { } backup)
+        {
+            return Finish(RestoreOutcome.Rejected, "plan", resolved.Error ?? "the backup could not be resolved");
+        }
+
+        var preflights = await Task.WhenAll(input.Members.Select(m =>
+            context.CallActivityAsync<PreflightOutput>(PreflightMemberActivity.ActivityName, new PreflightInput(m, backup.SnapshotSize)))).ConfigureAwait(true);
+        var restoreId = input.RestoreId ?? $"r{context.NewGuid():N}"[..17];
+        var token = string.IsNullOrWhiteSpace(input.Token) ? $"{input.Cluster}-{restoreId}" : input.Token;
+        var initialCluster = string.Join(",", input.Members.Select(m => $"{m.Name}={m.PeerUrl}"));
+        var checks = new List<string>(resolved.Checks);
+        var problems = preflights.SelectMany(p => p.Problems).ToList();
+        if (input.BumpRevision is > 0)
+        {
+            problems.AddRange(preflights.Where(p => p.Preflight is { SupportsBumpRevision: false }).Select(p => $"{p.Name}: the restore tool has no --bump-revision"));
+        }
+
+        checks.AddRange(preflights.Where(p => p.Problems.Count == 0).Select(p =>
+            $"ok: {p.Name} agent ready (etcd {p.Preflight!.EtcdVersion}, {p.Preflight.RestoreTool}, {p.Preflight.FreeBytes} bytes free)"));
+        checks.AddRange(problems.Select(p => $"failed: {p}"));
+        var plan = new RestorePlan
+        {
+            Cluster = input.Cluster,
+            RestoreId = restoreId,
+            Backup = backup,
+            Token = token,
+            InitialCluster = initialCluster,
+            Members = [.. input.Members.Zip(preflights, (m, p) => new RestorePlanMember
+            {
+                Member = m,
+                Preflight = p.Preflight,
+                Command = Command(p.Preflight, m, initialCluster, token, restoreId, input.BumpRevision),
+            })],
+            Checks = checks,
+        };
+        if (problems.Count > 0)
+        {
+            return Finish(RestoreOutcome.Rejected, "plan", "preflight failed, nothing was touched: " + string.Join("; ", problems), plan);
+        }
+
+        if (input.DryRun)
+        {
+            return Finish(RestoreOutcome.Planned, "plan", null, plan);
+        }
+
+        // 2. Stop every member.
+        SetProgress(context, "stop", reports);
+        var stopped = await FanOutAsync(context, StopMemberActivity.ActivityName, input.Members.Select(m => new MemberStepInput(restoreId, m)), reports).ConfigureAwait(true);
+        if (stopped.Any(s => !s.Succeeded))
+        {
+            return await RollBackAsync(context, input, restoreId, reports, "stop", stopped, plan, Finish).ConfigureAwait(true);
+        }
+
+        // 3. Restore every member from the same snapshot with the same token and initial cluster.
+        SetProgress(context, "restore", reports);
+        var restored = await FanOutAsync(context, RestoreMemberActivity.ActivityName, input.Members.Select(m => new RestoreMemberInput(
+            restoreId,
+            backup.ArtifactName,
+            backup.SnapshotSha256,
+            backup.SnapshotSize,
+            m,
+            new MemberRestoreRequest
+            {
+                Name = m.Name,
+                InitialCluster = initialCluster,
+                InitialAdvertisePeerUrls = m.PeerUrl,
+                Token = token,
+                BumpRevision = input.BumpRevision,
+                MarkCompacted = input.BumpRevision is > 0 ? true : null,
+            })), reports).ConfigureAwait(true);
+        if (restored.Any(s => !s.Succeeded))
+        {
+            return await RollBackAsync(context, input, restoreId, reports, "restore", restored, plan, Finish).ConfigureAwait(true);
+        }
+
+        // 4. Start all together: a restored member alone has no quorum.
+        SetProgress(context, "start", reports);
+        var startedMembers = await FanOutAsync(context, StartMemberActivity.ActivityName, input.Members.Select(m => new MemberStepInput(restoreId, m)), reports).ConfigureAwait(true);
+        if (startedMembers.Any(s => !s.Succeeded))
+        {
+            return Finish(RestoreOutcome.Failed, "start", "some members did not start: " + string.Join("; ", startedMembers.Where(s => !s.Succeeded).Select(s => $"{s.Name}: {s.Error}")), plan);
+        }
+
+        // 5. Verify from the outside.
+        SetProgress(context, "verify", reports);
+        var liveKeys = restored.Select(r => r.SnapshotLiveKeys).Distinct().ToList();
+        var expectedRevision = backup.Revision + (input.BumpRevision ?? 0);
+        var verification = await context.CallActivityAsync<RestoreVerification>(VerifyClusterActivity.ActivityName, new VerifyInput(
+            input.Cluster, input.Members, expectedRevision, liveKeys.Count == 1 ? liveKeys[0] : null)).ConfigureAwait(true);
+        if (liveKeys.Count != 1)
+        {
+            verification = verification with { Succeeded = false, Problems = [.. verification.Problems, "agents counted different live keys in the same snapshot"] };
+        }
+
+        SetProgress(context, verification.Succeeded ? "done" : "verify failed", reports);
+        return verification.Succeeded
+            ? Finish(RestoreOutcome.Succeeded, "done", null, plan, verification)
+            : Finish(RestoreOutcome.Failed, "verify", "verification failed: " + string.Join("; ", verification.Problems), plan, verification);
+    }
+
+    private static async Task<RestoreResult> RollBackAsync(
+        TaskOrchestrationContext context,
+        RestoreRequest input,
+        string restoreId,
+        Dictionary<string, MemberTrack> reports,
+        string phase,
+        IReadOnlyList<MemberStepOutput> failedPhase,
+        RestorePlan plan,
+        Func<RestoreOutcome, string, string?, RestorePlan?, RestoreVerification?, RestoreResult> finish)
+    {
+        var cause = string.Join("; ", failedPhase.Where(s => !s.Succeeded).Select(s => $"{s.Name}: {s.Error}"));
+        SetProgress(context, "rollback", reports);
+        var rolledBack = await FanOutAsync(context, RollbackMemberActivity.ActivityName, input.Members.Select(m => new MemberStepInput(restoreId, m)), reports).ConfigureAwait(true);
+        var rollbackFailures = rolledBack.Where(s => !s.Succeeded).ToList();
+        return rollbackFailures.Count == 0
+            ? finish(RestoreOutcome.RolledBack, phase, $"{phase} failed ({cause}); every member was rolled back to its original data dir", plan, null)
+            : finish(RestoreOutcome.Failed, phase, $"{phase} failed ({cause}) and rollback failed on {string.Join(", ", rollbackFailures.Select(f => $"{f.Name}: {f.Error}"))}", plan, null);
+    }
+
+    private static async Task<IReadOnlyList<MemberStepOutput>> FanOutAsync<TInput>(TaskOrchestrationContext context, string activity, IEnumerable<TInput> inputs, Dictionary<string, MemberTrack> reports)
+    {
+        var results = await Task.WhenAll(inputs.Select(i => context.CallActivityAsync<MemberStepOutput>(activity, i))).ConfigureAwait(true);
+        foreach (var result in results)
+        {
+            reports[result.Name].Add(result);
+        }
+
+        return results;
+    }
+
+    private static void SetProgress(TaskOrchestrationContext context, string phase, Dictionary<string, MemberTrack> reports) =>
+        context.SetCustomStatus(new RestoreProgress(phase, reports.ToDictionary(r => r.Key, r => r.Value.State, StringComparer.Ordinal)));
+
+    private static string Command(AgentPreflightSummary? preflight, RestoreTargetMember member, string initialCluster, string token, string restoreId, long? bump)
+    {
+        var tool = preflight?.RestoreTool ?? "etcdctl";
+        var dataDir = preflight?.DataDir ?? "<dataDir>";
+        var command = $"{tool} snapshot restore {dataDir}.restore-{restoreId}.snap --name {member.Name} --initial-cluster {initialCluster} "
+            + $"--initial-cluster-token {token} --initial-advertise-peer-urls {member.PeerUrl} --data-dir {dataDir}.restore-{restoreId}";
+        return bump is > 0 ? command + $" --bump-revision {bump} --mark-compacted" : command;
+    }
+
+    /// <summary>Accumulates one member's steps across phases.</summary>
+    private sealed class MemberTrack(string name)
+    {
+        private readonly List<RestoreMemberStep> _steps = [];
+        private string? _error;
+
+        public string State { get; private set; } = "untouched";
+
+        public void Add(MemberStepOutput output)
+        {
+            _steps.Add(output.Step);
+            State = output.State;
+            _error = output.Error ?? _error;
+        }
+
+        public RestoreMemberReport ToReport() => new() { Name = name, State = State, Steps = [.. _steps], Error = _error };
+    }
+}
