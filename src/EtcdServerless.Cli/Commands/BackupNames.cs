@@ -85,6 +85,7 @@ internal static class BackupNames
             }
         }
 
-        throw new KeyNotFoundException($"no backup is named '{idOrName}' in {app.Store.Description}");
+        // Neither an id nor a known name: a usage error, as a malformed id always was.
+        throw new ArgumentException($"'{idOrName}' is not a backup id, and no backup is named '{idOrName}' in {app.Store.Description}");
     }
 }
