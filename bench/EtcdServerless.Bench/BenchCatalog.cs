@@ -9,6 +9,7 @@ internal static class BenchCatalog
         ["seal"] = Seal.SealScenario.RunAsync,
         ["backup"] = Backup.BackupBench.RunAsync,
         ["restore"] = Restore.RestoreBench.RunAsync,
+        ["browse"] = Browse.BrowseBench.RunAsync,
         ["s3"] = S3.S3UploadBench.RunAsync,
     };
 

@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Could not remove blob {Blob} after its immutability policy failed")]
     public static partial void RollbackFailed(this ILogger logger, Exception exception, string blob);
 
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "Store {Store} initialized (container created: {Created}, immutability found: {Protected})")]
+    public static partial void StoreInitialized(this ILogger logger, string store, bool created, bool @protected);
+
     [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "Created key-encryption key {KeyId} version {Version} in {Vault}")]
     public static partial void KeyVersionCreated(this ILogger logger, string keyId, string version, Uri vault);
 

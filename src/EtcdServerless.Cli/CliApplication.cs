@@ -10,6 +10,13 @@ internal static class CliApplication
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, CancellationToken cancellationToken = default)
     {
         var console = new CliConsole(stdout ?? Console.Out, stderr ?? Console.Error);
+        return await RunAsync(args, console, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Parses and runs against <paramref name="console"/> (its writers, raw output and clock).</summary>
+    public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(console);
         var root = BuildRootCommand(console);
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)

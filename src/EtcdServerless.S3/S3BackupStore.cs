@@ -58,7 +58,7 @@ internal sealed class S3BackupStore : IBackupStore, IDisposable
     /// <inheritdoc/>
     public string Description => $"s3://{Settings.Bucket}/{Settings.KeyPrefix}";
 
-    /// <summary>What the endpoint and bucket support, once <see cref="InitializeAsync"/> (or any write) ran.</summary>
+    /// <summary>What the endpoint and bucket support, once <see cref="DetectCapabilitiesAsync"/> (or any write) ran.</summary>
     public S3StoreCapabilities? Capabilities => _capabilities;
 
     internal IAmazonS3 Client => _client;
@@ -67,11 +67,37 @@ internal sealed class S3BackupStore : IBackupStore, IDisposable
 
     internal string Key(string name) => Settings.KeyPrefix + name;
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Creates the bucket when it is missing (without Object Lock: that can only be chosen at creation, so a
+    /// bucket meant to have it is created by its owner), then reports Object Lock and conditional writes.
+    /// </remarks>
+    public async Task<StoreInitResult> InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        var created = await CreateBucketIfMissingAsync(cancellationToken).ConfigureAwait(false);
+        var capabilities = await DetectCapabilitiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var warnings = new List<string>();
+        if (!capabilities.ObjectLock)
+        {
+            warnings.Add($"Object Lock {S3StoreCapabilities.NotSupported} ({capabilities.ObjectLockDetail}): retention is enforced by this tool only, not by the bucket");
+        }
+
+        if (!capabilities.ConditionalWrites)
+        {
+            warnings.Add("the endpoint ignores If-None-Match on writes: commits use a lock object (safe only on a strongly consistent endpoint)");
+        }
+
+        var immutability = capabilities.ObjectLock
+            ? $"Object Lock enabled on the bucket; each object is retained in {Settings.ObjectLockMode.Value} mode"
+            : $"Object Lock {S3StoreCapabilities.NotSupported}";
+        return new StoreInitResult(Description, created, immutability, capabilities.ObjectLock) { Warnings = warnings };
+    }
+
     /// <summary>
     /// Checks the bucket (creating it when <paramref name="createBucket"/> and it is missing), then detects
     /// conditional writes and Object Lock. Runs once; writes call it themselves.
     /// </summary>
-    public async Task<S3StoreCapabilities> InitializeAsync(bool createBucket = false, CancellationToken cancellationToken = default)
+    public async Task<S3StoreCapabilities> DetectCapabilitiesAsync(bool createBucket = false, CancellationToken cancellationToken = default)
     {
         if (_capabilities is { } known)
         {
@@ -88,7 +114,7 @@ internal sealed class S3BackupStore : IBackupStore, IDisposable
 
             if (createBucket)
             {
-                await CreateBucketIfMissingAsync(cancellationToken).ConfigureAwait(false);
+                _ = await CreateBucketIfMissingAsync(cancellationToken).ConfigureAwait(false);
             }
 
             await EnsureAnchorAsync(cancellationToken).ConfigureAwait(false);
@@ -121,7 +147,7 @@ internal sealed class S3BackupStore : IBackupStore, IDisposable
         BackupObjectNames.Validate(name);
         ArgumentNullException.ThrowIfNull(options);
         ValidateTags(options.Tags);
-        var capabilities = await InitializeAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var capabilities = await DetectCapabilitiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         if (options.RequireImmutability && !capabilities.ObjectLock)
         {
             throw new BackupStoreException(
@@ -371,16 +397,18 @@ internal sealed class S3BackupStore : IBackupStore, IDisposable
         }
     }
 
-    private async Task CreateBucketIfMissingAsync(CancellationToken cancellationToken)
+    private async Task<bool> CreateBucketIfMissingAsync(CancellationToken cancellationToken)
     {
         try
         {
             await _client.PutBucketAsync(new PutBucketRequest { BucketName = Settings.Bucket }, cancellationToken).ConfigureAwait(false);
             _logger.BucketCreated(Settings.Bucket);
+            return true;
         }
         catch (AmazonS3Exception ex) when (ex.ErrorCode is "BucketAlreadyOwnedByYou" or "BucketAlreadyExists")
         {
             // Already there (ours or, for BucketAlreadyExists, someone else's: the probe below tells).
+            return false;
         }
         catch (Exception ex) when (S3Errors.IsTransport(ex))
         {

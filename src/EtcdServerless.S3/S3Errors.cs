@@ -21,7 +21,7 @@ internal static class S3Errors
     public static Exception Translate(Exception ex, string operation, string name, string store) => ex switch
     {
         AmazonS3Exception s3 when IsNotFound(s3) && s3.ErrorCode == "NoSuchBucket" =>
-            new BackupStoreException($"{operation} '{name}': the bucket of {store} does not exist; create it first (or let the store create it: InitializeAsync(createBucket)).", ex),
+            new BackupStoreException($"{operation} '{name}': the bucket of {store} does not exist; create it first (etcd-backup store init).", ex),
         AmazonS3Exception s3 when IsNotFound(s3) => new BackupObjectNotFoundException($"Object '{name}' not found in {store}.", ex),
         AmazonS3Exception s3 when IsExists(s3) => new BackupObjectExistsException($"Object '{name}' already exists in {store} (write-once store).", ex),
         AmazonS3Exception s3 => new BackupStoreException($"{operation} '{name}' in {store} failed: {(int)s3.StatusCode} {s3.ErrorCode}.", ex),

@@ -58,8 +58,8 @@ internal static class BackupBench
         if (azurite)
         {
             await using var blob = await AzuriteProcess.StartAsync().ConfigureAwait(false);
-            await blob.CreateContainerAsync("backups").ConfigureAwait(false);
             var store = BlobBackupStore.FromUri(new Uri(blob.BlobEndpoint + "/backups"), accountKey: AzuriteProcess.AccountKey);
+            await store.InitializeAsync().ConfigureAwait(false);
             var remote = await RunBackupAsync(cluster, store, keys, work).ConfigureAwait(false);
             rows.Add(Row("backup -> Azurite", theirs, remote));
         }

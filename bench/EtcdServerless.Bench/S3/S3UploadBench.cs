@@ -40,7 +40,7 @@ internal static class S3UploadBench
             var location = StoreLocation.TryParseStore("s3://bench/etcd", out _)!;
             using var store = S3StoreFactory.Create(location, new StoreOptions { S3 = options, ImmutabilityDays = 0 }, TimeProvider.System,
                 Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-            await store.InitializeAsync().ConfigureAwait(false);
+            await store.DetectCapabilitiesAsync().ConfigureAwait(false);
             clock.Restart();
             await using var writer = await store.OpenWriteAsync("c1/big.snap.enc", new BackupObjectWriteOptions()).ConfigureAwait(false);
             for (var i = 0; i < sizeMb; i++)

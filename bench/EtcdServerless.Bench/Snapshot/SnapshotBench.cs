@@ -150,7 +150,7 @@ internal static class SnapshotBench
         return dbSize;
     }
 
-    private static async Task<Run> MeasureAsync(string time, string program, IReadOnlyList<string> arguments)
+    internal static async Task<Run> MeasureAsync(string time, string program, IReadOnlyList<string> arguments)
     {
         var stats = Path.GetTempFileName();
         try
@@ -189,16 +189,17 @@ internal static class SnapshotBench
         }
     }
 
-    private static async Task<string> PublishCliAsync(string output)
+    internal static async Task<string> PublishCliAsync(string output)
     {
         // The working directory first: with ETCDSL_ARTIFACTS the binaries live outside the repository.
         var root = FindRepositoryRoot(Environment.CurrentDirectory) ?? FindRepositoryRoot(AppContext.BaseDirectory)
             ?? throw new InvalidOperationException("run from inside the repository or pass --cli");
 
-        // ReadyToRun, as the product ships: process start is part of what is measured.
-        Console.Error.WriteLine("publishing etcd-backup (Release, ReadyToRun)...");
+        // As users install it: the project's own publish settings (ReadyToRun for a runtime); process start is
+        // part of what is measured.
+        Console.Error.WriteLine("publishing etcd-backup (Release, linux-x64, the project's publish settings)...");
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, WorkingDirectory = root };
-        foreach (var a in (string[])["publish", "src/EtcdServerless.Cli", "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", output, "--nologo", "-v", "q"])
+        foreach (var a in (string[])["publish", "src/EtcdServerless.Cli", "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-o", output, "--nologo", "-v", "q"])
         {
             info.ArgumentList.Add(a);
         }
@@ -223,20 +224,20 @@ internal static class SnapshotBench
         return null;
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
     }
 
-    private static int IntArg(string[] args, string name, int fallback) =>
+    internal static int IntArg(string[] args, string name, int fallback) =>
         StringArg(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 
-    private static string? StringArg(string[] args, string name)
+    internal static string? StringArg(string[] args, string name)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 
-    private sealed record Run(double Seconds, double CpuSeconds, long PeakKb, int ExitCode, string Output);
+    internal sealed record Run(double Seconds, double CpuSeconds, long PeakKb, int ExitCode, string Output);
 }

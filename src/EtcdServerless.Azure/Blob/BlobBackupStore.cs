@@ -1,6 +1,10 @@
 using System.Runtime.CompilerServices;
+using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using EtcdServerless.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,23 +12,22 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace EtcdServerless.Azure.Blob;
 
 /// <summary>
-/// <see cref="IBackupStore"/> on Azure Blob Storage (or Azurite), speaking the Blob REST API through an
-/// Azure.Core <see cref="HttpPipeline"/>: retries with exponential backoff, per-try timeouts, Entra ID bearer
-/// tokens, Shared Key or SAS. Objects are block blobs written once (Put Block List with <c>If-None-Match: *</c>),
-/// read with parallel ranged GETs, tagged with blob index tags, and protected with a time-based immutability
-/// policy when <see cref="BackupObjectWriteOptions.RetainUntil"/> is set.
+/// <see cref="IBackupStore"/> on Azure Blob Storage (or Azurite) through Azure.Storage.Blobs: retries with
+/// exponential backoff and per-try timeouts, Entra ID tokens, Shared Key or SAS. Objects are block blobs written
+/// once (staged blocks, then a block-list commit with <c>If-None-Match: *</c>), read with parallel ranged
+/// downloads, tagged with blob index tags, and protected with a time-based immutability policy when
+/// <see cref="BackupObjectWriteOptions.RetainUntil"/> is set.
 /// </summary>
 /// <remarks>
-/// This class is the whole seam to Blob Storage: where a full NuGet feed exists, an implementation over
-/// <c>Azure.Storage.Blobs</c> (BlockBlobClient.StageBlock/CommitBlockList, OpenRead, GetBlobsAsync,
-/// SetImmutabilityPolicy) can replace it without touching callers. Endpoints that lack the immutability APIs
-/// (Azurite answers 501) are reported as "immutability not supported by this endpoint": logged as a warning
-/// and visible as <see cref="StoredObjectInfo.RetainUntil"/> being null and in <see cref="LastImmutabilityOutcome"/>;
-/// the write fails only when <see cref="BackupObjectWriteOptions.RequireImmutability"/> is true.
+/// Endpoints that lack the immutability APIs (Azurite answers 501) are reported as "immutability not supported
+/// by this endpoint": logged as a warning and visible as <see cref="StoredObjectInfo.RetainUntil"/> being null
+/// and in <see cref="LastImmutabilityOutcome"/>; the write fails only when
+/// <see cref="BackupObjectWriteOptions.RequireImmutability"/> is true. Every SDK failure is translated here
+/// (<see cref="BlobErrors"/>) into the store's exceptions.
 /// </remarks>
 internal sealed class BlobBackupStore : IBackupStore
 {
-    private readonly BlobRestClient _client;
+    private readonly BlobContainerClient _container;
     private readonly BlobStoreOptions _options;
     private readonly ILogger _logger;
 
@@ -32,17 +35,16 @@ internal sealed class BlobBackupStore : IBackupStore
     /// <param name="options">Endpoint, container, prefix and transfer knobs (see <see cref="BlobStoreOptions.Parse"/>).</param>
     /// <param name="credential">Entra ID token credential, Shared Key or SAS.</param>
     /// <param name="logger">Logger; secrets are never logged.</param>
-    /// <param name="time">Clock for Shared Key dates.</param>
     /// <param name="transport">Replaces the HTTP transport (e.g. to trust a test certificate).</param>
     public BlobBackupStore(BlobStoreOptions options, BlobCredential credential, ILogger<BlobBackupStore>? logger = null,
-        TimeProvider? time = null, HttpPipelineTransport? transport = null)
+        HttpPipelineTransport? transport = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(credential);
         options.Validate();
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _client = new BlobRestClient(BlobPipeline.Build(options, credential, time ?? TimeProvider.System, transport), options);
+        _container = BlobClientFactory.CreateContainerClient(options, credential, transport);
     }
 
     /// <summary>
@@ -69,9 +71,72 @@ internal sealed class BlobBackupStore : IBackupStore
     /// <summary>The outcome of the most recent immutability request made by a commit (null before the first one).</summary>
     public ImmutabilityOutcome? LastImmutabilityOutcome { get; private set; }
 
-    /// <summary>Creates the container when it does not exist (Azurite, first runs). Production containers come from Bicep.</summary>
-    public Task CreateContainerIfNotExistsAsync(CancellationToken cancellationToken = default) =>
-        _client.CreateContainerIfNotExistsAsync(cancellationToken);
+    /// <summary>Creates the container when it does not exist; true when this call created it.</summary>
+    public async Task<bool> CreateContainerIfNotExistsAsync(CancellationToken cancellationToken = default)
+    {
+        var created = await CallAsync(ct => _container.CreateIfNotExistsAsync(cancellationToken: ct), "Create Container", _options.Container, cancellationToken)
+            .ConfigureAwait(false);
+        return created is not null;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A credential that may not create containers (a SAS without 'c', a data-plane role on an existing
+    /// container) is fine when the container exists. The container's own protection is read back: version-level
+    /// immutability (whose default policy protects each new blob at commit), a container-level retention policy,
+    /// a legal hold. The default policy's period is management-plane data the Blob API does not return.
+    /// </remarks>
+    public async Task<StoreInitResult> InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        bool created;
+        try
+        {
+            created = await CreateContainerIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (BackupStoreException ex) when (ex.InnerException is RequestFailedException { Status: 403 })
+        {
+            var exists = await CallAsync(ct => _container.ExistsAsync(ct), "Get Container Properties", _options.Container, cancellationToken)
+                .ConfigureAwait(false);
+            if (!exists.Value)
+            {
+                throw new BackupStoreException(
+                    $"the container does not exist: {Description}, and this credential may not create it: {ex.Message}", ex.InnerException);
+            }
+
+            created = false;
+        }
+
+        var properties = (await CallAsync(ct => _container.GetPropertiesAsync(cancellationToken: ct), "Get Container Properties",
+            _options.Container, cancellationToken).ConfigureAwait(false)).Value;
+        var found = new List<string>();
+        if (properties.HasImmutableStorageWithVersioning)
+        {
+            found.Add("version-level immutability enabled (the container's default policy protects each new blob)");
+        }
+
+        if (properties.HasImmutabilityPolicy == true)
+        {
+            found.Add("a container-level time-based retention policy");
+        }
+
+        if (properties.HasLegalHold == true)
+        {
+            found.Add("a legal hold on the container");
+        }
+
+        var warnings = new List<string>();
+        if (found.Count == 0)
+        {
+            warnings.Add("no immutability policy on this container: backups can be deleted or overwritten by anyone with delete rights; "
+                + "enable version-level immutability with a default time-based policy (see docs/architecture.md)");
+        }
+
+        _logger.StoreInitialized(Description, created, found.Count > 0);
+        return new StoreInitResult(Description, created, found.Count == 0 ? "none" : string.Join("; ", found), found.Count > 0)
+        {
+            Warnings = warnings,
+        };
+    }
 
     /// <inheritdoc/>
     public async Task<IBackupObjectWriter> OpenWriteAsync(string name, BackupObjectWriteOptions options, CancellationToken cancellationToken = default)
@@ -86,12 +151,12 @@ internal sealed class BlobBackupStore : IBackupStore
 
         var blob = _options.Prefix + name;
         // Fail fast instead of uploading gigabytes that can never be committed; the commit still decides.
-        if (await _client.GetPropertiesAsync(blob, cancellationToken).ConfigureAwait(false) is not null)
+        if (await GetPropertiesAsync(blob, cancellationToken).ConfigureAwait(false) is not null)
         {
             throw new BackupObjectExistsException($"'{name}' already exists; backup objects are write-once.");
         }
 
-        return new BlockBlobWriter(_client, _options, blob, name, options,
+        return new BlockBlobWriter(_container.GetBlockBlobClient(blob), _options, blob, name, options,
             (info, ct) => ProtectAsync(blob, info, options, ct), _logger);
     }
 
@@ -106,67 +171,109 @@ internal sealed class BlobBackupStore : IBackupStore
         }
 
         var blob = _options.Prefix + name;
-        var properties = await _client.GetPropertiesAsync(blob, cancellationToken).ConfigureAwait(false)
+        var properties = await GetPropertiesAsync(blob, cancellationToken).ConfigureAwait(false)
             ?? throw new BackupObjectNotFoundException($"'{name}' does not exist in {Description}.");
         // Like the local store: an offset past the end reads nothing.
-        var available = Math.Max(0, properties.Length - offset);
+        var available = Math.Max(0, properties.ContentLength - offset);
         var count = length is null ? available : Math.Min(length.Value, available);
-        return new RangedBlobReadStream(_client, blob, properties.ETag, offset, count, _options.ReadRangeSize, _options.MaxConcurrency);
+        return new RangedBlobReadStream(_container.GetBlobClient(blob), blob, Description, properties.ETag, offset, count,
+            _options.ReadRangeSize, _options.MaxConcurrency);
     }
 
     /// <inheritdoc/>
     public async Task<StoredObjectInfo?> GetInfoAsync(string name, CancellationToken cancellationToken = default)
     {
         ValidateName(name);
-        var properties = await _client.GetPropertiesAsync(_options.Prefix + name, cancellationToken).ConfigureAwait(false);
+        var properties = await GetPropertiesAsync(_options.Prefix + name, cancellationToken).ConfigureAwait(false);
         return properties is null
             ? null
-            : new StoredObjectInfo(name, properties.Length, properties.LastModified) { ETag = properties.ETag, RetainUntil = properties.ImmutableUntil };
+            : new StoredObjectInfo(name, properties.ContentLength, properties.LastModified)
+            {
+                ETag = properties.ETag.ToString(),
+                RetainUntil = properties.ImmutabilityPolicy?.ExpiresOn,
+            };
+    }
+
+    /// <summary>
+    /// The blob's protection as the service reports it: the immutability policy (inherited from the container's
+    /// default or set on the blob) and the legal hold. Null when the blob does not exist.
+    /// </summary>
+    public async Task<BlobProtection?> GetProtectionAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ValidateName(name);
+        var properties = await GetPropertiesAsync(_options.Prefix + name, cancellationToken).ConfigureAwait(false);
+        return properties is null
+            ? null
+            : new BlobProtection(properties.ImmutabilityPolicy?.ExpiresOn, properties.ImmutabilityPolicy?.PolicyMode?.ToString(), properties.HasLegalHold);
     }
 
     /// <inheritdoc/>
     public async IAsyncEnumerable<StoredObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         BackupObjectNames.ValidatePrefix(prefix);
-        string? marker = null;
-        do
+        var options = new GetBlobsOptions { Traits = BlobTraits.ImmutabilityPolicy, Prefix = _options.Prefix + prefix };
+        var pages = _container.GetBlobsAsync(options, cancellationToken).AsPages(pageSizeHint: _options.ListPageSize);
+        var enumerator = pages.GetAsyncEnumerator(cancellationToken);
+        await using (enumerator.ConfigureAwait(false))
         {
-            var page = await _client.ListAsync(_options.Prefix + prefix, marker, cancellationToken).ConfigureAwait(false);
-            foreach (var item in page.Items)
+            while (true)
             {
-                yield return new StoredObjectInfo(item.Name[_options.Prefix.Length..], item.Length, item.LastModified)
+                Page<BlobItem> page;
+                try
                 {
-                    ETag = item.ETag,
-                    RetainUntil = item.ImmutableUntil,
-                };
-            }
+                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        yield break;
+                    }
 
-            marker = page.NextMarker;
+                    page = enumerator.Current;
+                }
+                catch (Exception ex) when (BlobErrors.IsServiceFault(ex, cancellationToken))
+                {
+                    throw BlobErrors.Translate(ex, "List Blobs", options.Prefix, Description);
+                }
+
+                foreach (var item in page.Values)
+                {
+                    yield return new StoredObjectInfo(item.Name[_options.Prefix.Length..], item.Properties.ContentLength ?? 0,
+                        item.Properties.LastModified ?? DateTimeOffset.MinValue)
+                    {
+                        ETag = item.Properties.ETag?.ToString(),
+                        RetainUntil = item.Properties.ImmutabilityPolicy?.ExpiresOn,
+                    };
+                }
+            }
         }
-        while (marker is not null);
     }
 
     /// <inheritdoc/>
     public async Task DeleteAsync(string name, CancellationToken cancellationToken = default)
     {
         ValidateName(name);
-        await _client.DeleteAsync(_options.Prefix + name, cancellationToken).ConfigureAwait(false);
+        var blob = _options.Prefix + name;
+        await CallAsync(ct => _container.GetBlobClient(blob).DeleteAsync(cancellationToken: ct), "Delete Blob", blob, cancellationToken)
+            .ConfigureAwait(false);
         _logger.BlobDeleted(name);
     }
 
     /// <inheritdoc/>
-    public Task SetTagsAsync(string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
+    public async Task SetTagsAsync(string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
     {
         ValidateName(name);
         ValidateTags(tags);
-        return _client.SetTagsAsync(_options.Prefix + name, tags, cancellationToken);
+        var blob = _options.Prefix + name;
+        await CallAsync(ct => _container.GetBlobClient(blob).SetTagsAsync(new Dictionary<string, string>(tags), cancellationToken: ct),
+            "Set Blob Tags", blob, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
     public async Task<IReadOnlyDictionary<string, string>> GetTagsAsync(string name, CancellationToken cancellationToken = default)
     {
         ValidateName(name);
-        return await _client.GetTagsAsync(_options.Prefix + name, cancellationToken).ConfigureAwait(false);
+        var blob = _options.Prefix + name;
+        var result = await CallAsync(ct => _container.GetBlobClient(blob).GetTagsAsync(cancellationToken: ct), "Get Blob Tags", blob, cancellationToken)
+            .ConfigureAwait(false);
+        return new Dictionary<string, string>(result.Value.Tags);
     }
 
     /// <summary>
@@ -176,8 +283,32 @@ internal sealed class BlobBackupStore : IBackupStore
     public async Task<ImmutabilityOutcome> SetLegalHoldAsync(string name, bool hold, CancellationToken cancellationToken = default)
     {
         ValidateName(name);
-        var answer = await _client.SetLegalHoldAsync(_options.Prefix + name, hold, cancellationToken).ConfigureAwait(false);
-        return Interpret(answer, "Set Blob Legal Hold", name, hold ? "legal hold set" : "legal hold cleared");
+        var blob = _options.Prefix + name;
+        try
+        {
+            await _container.GetBlobClient(blob).SetLegalHoldAsync(hold, cancellationToken).ConfigureAwait(false);
+            return new ImmutabilityOutcome(true, hold ? "legal hold set" : "legal hold cleared");
+        }
+        catch (Exception ex) when (BlobErrors.IsServiceFault(ex, cancellationToken))
+        {
+            return NotSupportedOrThrow(ex, "Set Blob Legal Hold", blob);
+        }
+    }
+
+    private async Task<BlobProperties?> GetPropertiesAsync(string blob, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await _container.GetBlobClient(blob).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode != "ContainerNotFound")
+        {
+            return null;
+        }
+        catch (Exception ex) when (BlobErrors.IsServiceFault(ex, cancellationToken))
+        {
+            throw BlobErrors.Translate(ex, "Get Blob Properties", blob, Description);
+        }
     }
 
     private async Task<StoredObjectInfo> ProtectAsync(string blob, StoredObjectInfo info, BackupObjectWriteOptions options, CancellationToken cancellationToken)
@@ -189,15 +320,25 @@ internal sealed class BlobBackupStore : IBackupStore
 
         // A container with a default version-level policy protects the blob at commit; the app's role (least
         // privilege) cannot set policies itself, so an inherited policy that already reaches far enough is enough.
-        var committed = await _client.GetPropertiesAsync(blob, cancellationToken).ConfigureAwait(false);
-        if (committed?.ImmutableUntil is { } inherited && inherited >= until)
+        var committed = await GetPropertiesAsync(blob, cancellationToken).ConfigureAwait(false);
+        if (committed?.ImmutabilityPolicy?.ExpiresOn is { } inherited && inherited >= until)
         {
             LastImmutabilityOutcome = new ImmutabilityOutcome(true, $"retained until {inherited:O} by the container's default policy");
             return info with { RetainUntil = inherited };
         }
 
-        var answer = await _client.SetImmutabilityPolicyAsync(blob, until, cancellationToken).ConfigureAwait(false);
-        var outcome = Interpret(answer, "Set Blob Immutability Policy", info.Name, $"retained until {until:O}");
+        ImmutabilityOutcome outcome;
+        try
+        {
+            var policy = new BlobImmutabilityPolicy { ExpiresOn = until, PolicyMode = BlobImmutabilityPolicyMode.Unlocked };
+            await _container.GetBlobClient(blob).SetImmutabilityPolicyAsync(policy, cancellationToken: cancellationToken).ConfigureAwait(false);
+            outcome = new ImmutabilityOutcome(true, $"retained until {until:O}");
+        }
+        catch (Exception ex) when (BlobErrors.IsServiceFault(ex, cancellationToken))
+        {
+            outcome = NotSupportedOrThrow(ex, "Set Blob Immutability Policy", blob);
+        }
+
         LastImmutabilityOutcome = outcome;
         if (outcome.Applied)
         {
@@ -209,7 +350,8 @@ internal sealed class BlobBackupStore : IBackupStore
             // Not protected, so it can (and must) go: a backup that asked for WORM must not exist without it.
             try
             {
-                await _client.DeleteAsync(blob, CancellationToken.None).ConfigureAwait(false);
+                await CallAsync(ct => _container.GetBlobClient(blob).DeleteAsync(cancellationToken: ct), "Delete Blob", blob, CancellationToken.None)
+                    .ConfigureAwait(false);
             }
             catch (BackupStoreException ex)
             {
@@ -222,23 +364,22 @@ internal sealed class BlobBackupStore : IBackupStore
         return info;
     }
 
-    private ImmutabilityOutcome Interpret(BlobAnswer answer, string operation, string name, string appliedDetail)
+    private ImmutabilityOutcome NotSupportedOrThrow(Exception exception, string operation, string blob)
     {
-        if (answer.Failure is null)
-        {
-            return new ImmutabilityOutcome(true, appliedDetail);
-        }
-
         // 501 is Azurite's answer; a real account without version-level WORM answers 4xx with a feature code.
-        if (answer.Status == 501 || answer.ErrorCode is "FeatureNotSupported" or "APINotImplemented" or "NotImplemented"
-            || (answer.Status is 400 or 409 && answer.ErrorCode?.Contains("ImmutableStorage", StringComparison.OrdinalIgnoreCase) == true))
+        if (exception is RequestFailedException { Status: > 0 } failed
+            && (failed.Status == 501 || failed.ErrorCode is "FeatureNotSupported" or "APINotImplemented" or "NotImplemented"
+                || (failed.Status is 400 or 409 && failed.ErrorCode?.Contains("ImmutableStorage", StringComparison.OrdinalIgnoreCase) == true)))
         {
-            _logger.ImmutabilityNotSupported(operation, name, answer.Status, answer.ErrorCode);
-            return new ImmutabilityOutcome(false, $"{ImmutabilityOutcome.NotSupported} (HTTP {answer.Status} {answer.ErrorCode})");
+            _logger.ImmutabilityNotSupported(operation, blob, failed.Status, failed.ErrorCode);
+            return new ImmutabilityOutcome(false, $"{ImmutabilityOutcome.NotSupported} (HTTP {failed.Status} {failed.ErrorCode})");
         }
 
-        throw answer.Failure;
+        throw BlobErrors.Translate(exception, operation, blob, Description);
     }
+
+    private Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, string operation, string target, CancellationToken cancellationToken) =>
+        BlobErrors.CallAsync(call, operation, target, Description, cancellationToken);
 
     // The same name rules as every other store, so an object name that works locally works here too.
     private static void ValidateName(string name) => BackupObjectNames.Validate(name);

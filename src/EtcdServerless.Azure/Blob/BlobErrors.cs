@@ -3,16 +3,14 @@ using EtcdServerless.Core.Storage;
 
 namespace EtcdServerless.Azure.Blob;
 
-/// <summary>Translates Blob service answers and transport faults into the store's few exceptions.</summary>
+/// <summary>
+/// Translates what Azure.Storage.Blobs throws (<see cref="RequestFailedException"/> for service answers, and for
+/// faults below HTTP once its retries are spent) into the store's few exceptions, keeping the SDK's as the inner one.
+/// </summary>
 internal static class BlobErrors
 {
-    /// <summary>The service's error code (<c>x-ms-error-code</c>), when it sent one.</summary>
-    public static string? ErrorCode(Response response) =>
-        response.Headers.TryGetValue("x-ms-error-code", out var code) ? code : null;
-
-    /// <summary>The service's request id (<c>x-ms-request-id</c>) to quote to support.</summary>
-    public static string RequestId(Response response) =>
-        response.Headers.TryGetValue("x-ms-request-id", out var id) ? id : "none";
+    /// <summary>The command that creates a missing container; named in every "container does not exist" error.</summary>
+    public const string InitCommand = "etcd-backup store init";
 
     /// <summary>True when the error code says retention or a legal hold blocks the operation.</summary>
     public static bool IsImmutabilityError(string? errorCode) =>
@@ -20,34 +18,65 @@ internal static class BlobErrors
         && (errorCode.Contains("Immutab", StringComparison.OrdinalIgnoreCase)
             || errorCode.Contains("LegalHold", StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Describes a failed answer: operation, blob, status, error code, request id. Never a URI (it may carry a SAS).</summary>
-    public static string Describe(Response response, string operation, string blob) =>
-        $"{operation} '{blob}' failed: HTTP {response.Status} {ErrorCode(response) ?? response.ReasonPhrase} (request id {RequestId(response)})";
+    /// <summary>True for exceptions the SDK surfaces for service answers and transport faults (not our own bugs).</summary>
+    public static bool IsServiceFault(Exception exception, CancellationToken cancellationToken) =>
+        exception is RequestFailedException or IOException or AggregateException
+        || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
-    /// <summary>Maps a failed answer to the store's exception, keeping Azure.Core's exception as the inner one.</summary>
-    public static BackupStoreException FromResponse(Response response, string operation, string blob)
+    /// <summary>Maps an SDK failure of <paramref name="operation"/> on <paramref name="target"/> to the store's exception.</summary>
+    /// <param name="exception">What the SDK threw.</param>
+    /// <param name="operation">The Blob operation, e.g. "Put Block List".</param>
+    /// <param name="target">The blob or container name (never a URI: it may carry a SAS).</param>
+    /// <param name="container">Where the store points, for the "container does not exist" message.</param>
+    public static BackupStoreException Translate(Exception exception, string operation, string target, string container)
     {
-        var code = ErrorCode(response);
-        var inner = new RequestFailedException(response);
-        var message = Describe(response, operation, blob);
-        return response.Status switch
+        if (exception is RequestFailedException { Status: > 0 } failed)
         {
-            404 when code == "ContainerNotFound" => new BackupStoreException($"{message}: the container does not exist", inner),
-            404 => new BackupObjectNotFoundException(message, inner),
-            409 when IsImmutabilityError(code) => new BackupObjectImmutableException($"{message}: the blob is under retention", inner),
-            403 => new BackupStoreException($"{message}: access denied (check the credential, its role assignment or the SAS permissions and expiry)", inner),
-            _ => new BackupStoreException(message, inner),
-        };
+            var message = $"{operation} '{target}' failed: HTTP {failed.Status} {failed.ErrorCode ?? Reason(failed)} (request id {RequestId(failed)})";
+            return failed.Status switch
+            {
+                404 when failed.ErrorCode == "ContainerNotFound" => new BackupStoreException(
+                    $"the container does not exist: {container}; create it with `{InitCommand}` ({message})", failed),
+                404 => new BackupObjectNotFoundException(message, failed),
+                409 when IsImmutabilityError(failed.ErrorCode) => new BackupObjectImmutableException($"{message}: the blob is under retention", failed),
+                403 => new BackupStoreException(
+                    $"{message}: access denied (check the credential, its role assignment or the SAS permissions and expiry)", failed),
+                _ => new BackupStoreException(message, failed),
+            };
+        }
+
+        return Transport(exception, operation, target);
     }
 
-    /// <summary>Maps a fault below HTTP (connection refused or reset, timeout after all retries).</summary>
-    public static BackupStoreException Transport(Exception exception, string operation, string blob)
+    /// <summary>Maps a fault below HTTP (connection refused or reset, timeouts after all retries).</summary>
+    public static BackupStoreException Transport(Exception exception, string operation, string target)
     {
         var last = exception is AggregateException { InnerExceptions.Count: > 0 } aggregate ? aggregate.InnerExceptions[^1] : exception;
         var after = exception is AggregateException agg ? $"after {agg.InnerExceptions.Count} tries" : "after retries";
         var kind = last is OperationCanceledException ? "timed out" : last.GetType().Name;
-        return new($"{operation} '{blob}' failed {after} ({kind}): {FirstLine(last.InnerException?.Message ?? last.Message)}", exception);
+        return new($"{operation} '{target}' failed {after} ({kind}): {FirstLine(last.InnerException?.Message ?? last.Message)}", exception);
     }
+
+    /// <summary>Runs one SDK call, translating its failures.</summary>
+    public static async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, string operation, string target, string container,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsServiceFault(ex, cancellationToken))
+        {
+            throw Translate(ex, operation, target, container);
+        }
+    }
+
+    // Quoted to Azure support to trace one request.
+    private static string RequestId(RequestFailedException failed) =>
+        failed.GetRawResponse()?.Headers.RequestId ?? "none";
+
+    // The SDK's message repeats status, headers and body over many lines; keep its first line only.
+    private static string Reason(RequestFailedException failed) => FirstLine(failed.Message);
 
     private static string FirstLine(string text)
     {

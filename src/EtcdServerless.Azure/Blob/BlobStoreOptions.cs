@@ -52,6 +52,9 @@ internal sealed record BlobStoreOptions
     /// <summary>Time allowed for one try (request sent and response read); a try past it is retried.</summary>
     public TimeSpan NetworkTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>The container's URI (path-style endpoints keep the account as their first path segment).</summary>
+    public Uri ContainerUri => new($"{AccountEndpoint.ToString().TrimEnd('/')}/{Uri.EscapeDataString(Container)}");
+
     /// <summary>A secret-free description: the container URL with the prefix, never a SAS.</summary>
     public string Description => $"{AccountEndpoint.ToString().TrimEnd('/')}/{Container}/{Prefix}".TrimEnd('/');
 

@@ -2,15 +2,20 @@ using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Azure;
+using Azure.Storage;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using EtcdServerless.Core.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdServerless.Azure.Blob;
 
 /// <summary>
-/// A staged block-blob write: bytes go into pooled block buffers, full blocks upload with Put Block (at most
-/// <see cref="BlobStoreOptions.MaxConcurrency"/> in flight, so memory stays bounded), and
-/// <see cref="CommitAsync"/> publishes them atomically with Put Block List under <c>If-None-Match: *</c>.
+/// A staged block-blob write on <see cref="BlockBlobClient"/>: bytes go into pooled block buffers, full blocks
+/// upload with StageBlock (at most <see cref="BlobStoreOptions.MaxConcurrency"/> in flight, so memory stays
+/// bounded at about <c>BlockSize * (MaxConcurrency + 1)</c>), and <see cref="CommitAsync"/> publishes them
+/// atomically with CommitBlockList under <c>If-None-Match: *</c>.
 /// Uncommitted blocks are invisible to readers and listings and the service discards them on its own.
 /// </summary>
 /// <remarks>
@@ -19,7 +24,7 @@ namespace EtcdServerless.Azure.Blob;
 /// </remarks>
 internal sealed class BlockBlobWriter : IBackupObjectWriter
 {
-    private readonly BlobRestClient _client;
+    private readonly BlockBlobClient _client;
     private readonly BlobStoreOptions _options;
     private readonly BackupObjectWriteOptions _writeOptions;
     private readonly Func<StoredObjectInfo, CancellationToken, Task<StoredObjectInfo>> _afterCommit;
@@ -38,7 +43,7 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter
     private bool _committed;
     private bool _disposed;
 
-    public BlockBlobWriter(BlobRestClient client, BlobStoreOptions options, string blob, string displayName,
+    public BlockBlobWriter(BlockBlobClient client, BlobStoreOptions options, string blob, string displayName,
         BackupObjectWriteOptions writeOptions, Func<StoredObjectInfo, CancellationToken, Task<StoredObjectInfo>> afterCommit, ILogger logger)
     {
         _client = client;
@@ -70,21 +75,28 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter
         }
 
         await Task.WhenAll(_uploads).ConfigureAwait(false);
-        var answer = await _client.PutBlockListAsync(_blob, _blockIds, _writeOptions.ContentType, _blobMd5.GetHashAndReset(),
-            _writeOptions.Tags, cancellationToken).ConfigureAwait(false);
-        if (answer.Status is 409 or 412 && answer.ErrorCode is "BlobAlreadyExists" or "ConditionNotMet" or null)
+        var commit = new CommitBlockListOptions
         {
-            throw new BackupObjectExistsException($"'{_displayName}' already exists; backup objects are write-once.", answer.Failure);
+            HttpHeaders = new BlobHttpHeaders { ContentType = _writeOptions.ContentType, ContentHash = _blobMd5.GetHashAndReset() },
+            Tags = _writeOptions.Tags.Count > 0 ? new Dictionary<string, string>(_writeOptions.Tags) : null,
+            // Write-once: the commit fails when any blob of that name exists, so racing writers cannot both win.
+            Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+        };
+        Response<BlobContentInfo> committed;
+        try
+        {
+            committed = await BlobErrors.CallAsync(ct => _client.CommitBlockListAsync(_blockIds, commit, ct),
+                "Put Block List", _blob, _options.Description, cancellationToken).ConfigureAwait(false);
         }
-
-        if (answer.Failure is not null)
+        catch (BackupStoreException ex) when (ex.InnerException is RequestFailedException { Status: 409 or 412, ErrorCode: "BlobAlreadyExists" or "ConditionNotMet" })
         {
-            throw answer.Failure;
+            // Only here does a failed If-None-Match mean "someone else committed this name first".
+            throw new BackupObjectExistsException($"'{_displayName}' already exists; backup objects are write-once.", ex.InnerException);
         }
 
         _committed = true;
         _logger.BlobCommitted(_displayName, _length, _blockIds.Count);
-        var info = new StoredObjectInfo(_displayName, _length, answer.LastModified ?? DateTimeOffset.UtcNow) { ETag = answer.ETag };
+        var info = new StoredObjectInfo(_displayName, _length, committed.Value.LastModified) { ETag = committed.Value.ETag.ToString() };
         return await _afterCommit(info, cancellationToken).ConfigureAwait(false);
     }
 
@@ -171,11 +183,15 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter
     {
         try
         {
-            var data = buffer.AsMemory(0, length);
-            // MD5 is the Blob service's transactional integrity check (Content-MD5), not a security primitive.
-#pragma warning disable CA5351
-            await _client.PutBlockAsync(_blob, blockId, data, MD5.HashData(data.Span), _abort.Token).ConfigureAwait(false);
-#pragma warning restore CA5351
+            // A seekable view of the block, so the SDK can rewind it for a retry; the SDK adds the transactional
+            // Content-MD5 and the service rejects a block that arrived corrupted.
+            using var block = new MemoryStream(buffer, 0, length, writable: false);
+            var stage = new BlockBlobStageBlockOptions
+            {
+                TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
+            };
+            await BlobErrors.CallAsync(ct => _client.StageBlockAsync(blockId, block, stage, ct),
+                "Put Block", _blob, _options.Description, _abort.Token).ConfigureAwait(false);
             _logger.BlockStaged(index, length, _displayName);
         }
         finally

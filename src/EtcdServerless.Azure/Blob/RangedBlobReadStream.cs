@@ -1,15 +1,25 @@
+using System.Globalization;
+using Azure;
+using Azure.Storage;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+
 namespace EtcdServerless.Azure.Blob;
 
 /// <summary>
 /// A forward-only read stream over a blob range that fetches fixed-size ranges on demand, keeping up to
 /// <see cref="BlobStoreOptions.MaxConcurrency"/> ranges prefetched in parallel. Memory is bounded by
-/// <c>ReadRangeSize * MaxConcurrency</c>. Every range is pinned to the ETag seen when the stream opened.
+/// <c>ReadRangeSize * MaxConcurrency</c>. Every range is pinned to the ETag seen when the stream opened, and
+/// ranges of at most 4 MiB are checked against the service's transactional MD5 by the SDK.
 /// </summary>
 internal sealed class RangedBlobReadStream : Stream
 {
-    private readonly BlobRestClient _client;
+    private const int MaxValidatedRange = 4 * 1024 * 1024;
+
+    private readonly BlobBaseClient _client;
     private readonly string _blob;
-    private readonly string? _etag;
+    private readonly string _storeDescription;
+    private readonly ETag? _etag;
     private readonly long _end;
     private readonly int _rangeSize;
     private readonly int _prefetch;
@@ -20,10 +30,11 @@ internal sealed class RangedBlobReadStream : Stream
     private ReadOnlyMemory<byte> _current;
     private bool _disposed;
 
-    public RangedBlobReadStream(BlobRestClient client, string blob, string? etag, long offset, long length, int rangeSize, int prefetch)
+    public RangedBlobReadStream(BlobBaseClient client, string blob, string storeDescription, ETag? etag, long offset, long length, int rangeSize, int prefetch)
     {
         _client = client;
         _blob = blob;
+        _storeDescription = storeDescription;
         _etag = etag;
         _end = offset + length;
         _rangeSize = rangeSize;
@@ -122,8 +133,31 @@ internal sealed class RangedBlobReadStream : Stream
         while (_pending.Count < _prefetch && _nextFetch < _end)
         {
             var count = (int)Math.Min(_rangeSize, _end - _nextFetch);
-            _pending.Enqueue(_client.GetRangeAsync(_blob, _nextFetch, count, _etag, _dispose.Token));
+            _pending.Enqueue(GetRangeAsync(_nextFetch, count, _dispose.Token));
             _nextFetch += count;
         }
+    }
+
+    private async Task<ReadOnlyMemory<byte>> GetRangeAsync(long offset, int count, CancellationToken cancellationToken)
+    {
+        var options = new BlobDownloadOptions
+        {
+            Range = new HttpRange(offset, count),
+            // A blob replaced under the same name must not mix into this read: the service answers 412 instead.
+            Conditions = _etag is { } etag ? new BlobRequestConditions { IfMatch = etag } : null,
+            TransferValidation = count <= MaxValidatedRange
+                ? new DownloadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5, AutoValidateChecksum = true }
+                : null,
+        };
+        var content = await BlobErrors.CallAsync(ct => _client.DownloadContentAsync(options, ct), "Get Blob", _blob, _storeDescription, cancellationToken)
+            .ConfigureAwait(false);
+        var data = content.Value.Content.ToMemory();
+        if (data.Length != count)
+        {
+            throw new EndOfStreamException(string.Create(CultureInfo.InvariantCulture,
+                $"Get Blob '{_blob}' returned {data.Length} bytes for a {count}-byte range at offset {offset}."));
+        }
+
+        return data;
     }
 }

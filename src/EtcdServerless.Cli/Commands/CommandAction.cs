@@ -55,12 +55,21 @@ internal static class CommandAction
             inner = inner.InnerException;
         }
 
-        if (inner is not null && !message.Contains(inner.Message, StringComparison.Ordinal))
+        // Only the cause's first line: SDK exceptions (Azure's RequestFailedException) append their whole
+        // response, headers and body, after it.
+        var cause = inner is null ? null : FirstLine(inner.Message);
+        if (!string.IsNullOrEmpty(cause) && !message.Contains(cause, StringComparison.Ordinal))
         {
-            message += $" ({inner.Message.ReplaceLineEndings(" ")})";
+            message += $" ({cause})";
         }
 
         return message;
+    }
+
+    private static string FirstLine(string text)
+    {
+        var newline = text.IndexOfAny(['\r', '\n']);
+        return (newline < 0 ? text : text[..newline]).Trim();
     }
 
     private static bool IsExpected(Exception ex) =>

@@ -8,10 +8,14 @@ internal static class CommandCatalog
     public static IEnumerable<Command> Create(CliConsole console)
     {
         yield return SnapshotCommands.Create(console);
-        yield return BackupCommands.Create(console);
+        var backup = BackupCommands.Create(console);
+        BackupBrowseCommands.AddTo(backup, console);
+        backup.Subcommands.Add(BackupStatusCommand.Create(console));
+        yield return backup;
         yield return RestoreCommands.Create(console);
         yield return ServeCommand.Create(console);
         yield return KeysCommands.Create(console);
+        yield return StoreCommands.Create(console);
         yield return DemoCommand.Create(console);
     }
 }

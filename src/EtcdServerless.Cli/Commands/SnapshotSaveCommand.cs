@@ -163,18 +163,22 @@ internal static class SnapshotSaveCommand
     /// <summary>A single self-overwriting progress line on stderr, only on an interactive terminal, at most 10 updates/s.</summary>
     private sealed class ProgressLine(CliConsole console, bool interactive)
     {
+        private static readonly TimeSpan s_interval = TimeSpan.FromMilliseconds(100);
         private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private TimeSpan _last = TimeSpan.MinValue;
+
+        // Null until the first update: a TimeSpan.MinValue sentinel overflowed in the subtraction below.
+        private TimeSpan? _last;
         private bool _shown;
 
         public void Report(long done, long? total)
         {
-            if (!interactive || (_clock.Elapsed - _last < TimeSpan.FromMilliseconds(100) && done != total))
+            var now = _clock.Elapsed;
+            if (!interactive || (_last is { } last && now - last < s_interval && done != total))
             {
                 return;
             }
 
-            _last = _clock.Elapsed;
+            _last = now;
             var text = total is { } t and > 0
                 ? string.Create(CultureInfo.InvariantCulture, $"\r  {Mib(done)} / {Mib(t)} MiB ({100.0 * done / t:0}%)   ")
                 : string.Create(CultureInfo.InvariantCulture, $"\r  {Mib(done)} MiB   ");

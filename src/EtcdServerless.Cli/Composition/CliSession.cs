@@ -34,7 +34,7 @@ internal sealed class CliSession : IAsyncDisposable
         var loggerFactory = CliLogging.Create(console, verbose ? LogLevel.Debug : minimum);
         try
         {
-            return new CliSession(configuration, loggerFactory, BackupApplication.Create(configuration.Options, loggerFactory, apiKey: serveApi ? apiKey : null));
+            return new CliSession(configuration, loggerFactory, BackupApplication.Create(configuration.Options, loggerFactory, console.Time, apiKey: serveApi ? apiKey : null));
         }
         catch
         {

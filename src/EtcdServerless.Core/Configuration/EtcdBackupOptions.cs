@@ -92,6 +92,12 @@ public sealed class ClusterOptions
     /// <summary>NCRONTAB (six fields, with seconds) schedule of automatic backups; empty = on demand only.</summary>
     public string? Schedule { get; set; }
 
+    /// <summary>
+    /// Age after which the newest backup counts as stale (<c>backup status</c> exits 1); default twice the
+    /// schedule's interval. A TimeSpan (<c>01:00:00</c>).
+    /// </summary>
+    public TimeSpan? MaxAge { get; set; }
+
     /// <summary>Which backups to keep.</summary>
     public RetentionOptions Retention { get; set; } = new();
 

@@ -183,6 +183,11 @@ public sealed partial class EtcdBackupOptionsValidator : IValidateOptions<EtcdBa
             errors.Add(new($"{prefix}:Schedule", scheduleError!));
         }
 
+        if (settings.MaxAge is { } maxAge && maxAge <= TimeSpan.Zero)
+        {
+            errors.Add(new($"{prefix}:MaxAge", $"must be a positive duration such as 01:00:00 (got {maxAge})"));
+        }
+
         ValidateRetention($"{prefix}:Retention", settings.Retention ?? new(), errors);
         ValidateMembers($"{prefix}:Members", settings.Members ?? [], errors);
     }

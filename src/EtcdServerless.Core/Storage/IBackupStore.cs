@@ -2,7 +2,7 @@ namespace EtcdServerless.Core.Storage;
 
 /// <summary>
 /// Where sealed backup artifacts and their manifests live. Implementations: the local WORM directory store
-/// (embedded default) and the Azure Blob REST store. Names are '/'-separated relative paths such as
+/// (embedded default) and the Azure Blob store (Azure.Storage.Blobs). Names are '/'-separated relative paths such as
 /// <c>prod-east/2026/11/21/20261121T101500Z-000000000042.snap.enc</c>.
 /// </summary>
 /// <remarks>
@@ -15,6 +15,13 @@ public interface IBackupStore
 {
     /// <summary>A short, secret-free description of the store for manifests and logs (e.g. <c>file:///var/lib/x</c>).</summary>
     string Description { get; }
+
+    /// <summary>
+    /// Prepares an empty store: creates the container or folder when it is missing and the credentials allow it,
+    /// and reports the immutability protection it finds. Idempotent. Throws <see cref="BackupStoreException"/>
+    /// when the store is missing and cannot be created, or cannot be reached.
+    /// </summary>
+    Task<StoreInitResult> InitializeAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Starts a streamed write. Bytes written to <see cref="IBackupObjectWriter.Content"/> are staged and become

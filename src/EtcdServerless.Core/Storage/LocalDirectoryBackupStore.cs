@@ -25,6 +25,7 @@ internal sealed class LocalDirectoryBackupStore : IBackupStore
     private const int MaxTags = 10;
 
     private readonly TimeProvider _timeProvider;
+    private bool _rootExisted;
 
     public LocalDirectoryBackupStore(string root, TimeSpan? defaultRetention = null, TimeProvider? timeProvider = null)
     {
@@ -37,6 +38,8 @@ internal sealed class LocalDirectoryBackupStore : IBackupStore
         }
 
         _timeProvider = timeProvider ?? TimeProvider.System;
+        // Remembered for InitializeAsync: the folder is created here already, so every writer finds it.
+        _rootExisted = Directory.Exists(Root);
         Directory.CreateDirectory(Root);
         Directory.CreateDirectory(StagingDirectory);
     }
@@ -51,6 +54,49 @@ internal sealed class LocalDirectoryBackupStore : IBackupStore
     public string Description => new Uri(Root).AbsoluteUri;
 
     private string StagingDirectory => Path.Combine(Root, StagingDirectoryName);
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Checks that the folder takes writes (a probe file in the staging folder, removed again). Retention is this
+    /// store's own rule (read-only files, deletes refused before expiry): it protects against this program, not
+    /// against someone with write access to the folder, which the result says.
+    /// </remarks>
+    public async Task<StoreInitResult> InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        var probe = Path.Combine(StagingDirectory, $"init-{Guid.NewGuid():N}.probe");
+        try
+        {
+            Directory.CreateDirectory(StagingDirectory);
+            await File.WriteAllBytesAsync(probe, [], cancellationToken).ConfigureAwait(false);
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new BackupStoreException($"The store folder {Root} does not take writes: {ex.Message}", ex);
+        }
+
+        var warnings = new List<string>();
+        string immutability;
+        if (DefaultRetention > TimeSpan.Zero)
+        {
+            immutability = $"default retention {FormatDays(DefaultRetention)} enforced by this store (read-only files, deletes refused until expiry)";
+            warnings.Add("a local folder is not WORM storage: anyone with write access to it can still delete backups; use Azure Blob with an immutability policy for tamper-proof retention");
+        }
+        else
+        {
+            immutability = "none (retention 0 days)";
+            warnings.Add("no immutability: backups in this folder can be deleted at any time; set Store:ImmutabilityDays");
+        }
+
+        var created = !_rootExisted;
+        _rootExisted = true;
+        return new StoreInitResult(Description, created, immutability, Protected: false) { Warnings = warnings };
+    }
+
+    private static string FormatDays(TimeSpan span) =>
+        span.TotalDays == Math.Floor(span.TotalDays)
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{span.TotalDays:0} days")
+            : span.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <inheritdoc/>
     public Task<IBackupObjectWriter> OpenWriteAsync(string name, BackupObjectWriteOptions options, CancellationToken cancellationToken = default)

@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using Etcdserverpb;
 using EtcdServerless.Etcd.Errors;
-using EtcdServerless.Etcd.Grpc;
-using EtcdServerless.Etcd.Protocol;
 using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -11,15 +11,18 @@ namespace EtcdServerless.Etcd.Client;
 
 /// <summary>
 /// etcd v3 client for one member endpoint: the KV, lease, cluster, maintenance and auth calls this product
-/// needs. With a username it authenticates on first use, sends the token on every call and, when the server
+/// needs, through dotnet-etcd's generated etcd stubs on one Grpc.Net.Client channel. Every unary call has a
+/// deadline; failures leave as <see cref="EtcdException"/> subtypes. With a username it authenticates on first use, sends the token on every call and, when the server
 /// says the token is invalid (expired), authenticates again and retries the call once. Thread-safe.
 /// </summary>
 internal sealed class EtcdClient : IAsyncDisposable, IDisposable
 {
-    private const string KvService = "/etcdserverpb.KV/";
-    private const string MaintenanceService = "/etcdserverpb.Maintenance/";
-
-    private readonly GrpcChannel _channel;
+    private readonly EtcdChannel _channel;
+    private readonly KV.KVClient _kv;
+    private readonly Maintenance.MaintenanceClient _maintenance;
+    private readonly Cluster.ClusterClient _cluster;
+    private readonly Lease.LeaseClient _lease;
+    private readonly Auth.AuthClient _auth;
     private readonly EtcdClientOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _authGate = new(1, 1);
@@ -36,14 +39,13 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
 
         _options = options;
         _logger = logger ?? NullLogger.Instance;
-        _channel = new GrpcChannel(new GrpcChannelOptions
-        {
-            Address = options.Endpoint,
-            CaFile = options.CaFile,
-            CertFile = options.CertFile,
-            KeyFile = options.KeyFile,
-            ConnectTimeout = options.DialTimeout,
-        });
+        _channel = EtcdChannel.Create(options);
+        var invoker = _channel.Channel.CreateCallInvoker();
+        _kv = new KV.KVClient(invoker);
+        _maintenance = new Maintenance.MaintenanceClient(invoker);
+        _cluster = new Cluster.ClusterClient(invoker);
+        _lease = new Lease.LeaseClient(invoker);
+        _auth = new Auth.AuthClient(invoker);
     }
 
     /// <summary>The member this client talks to.</summary>
@@ -56,7 +58,7 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
 
     public async Task<EtcdStatus> StatusAsync(CancellationToken cancellationToken = default)
     {
-        var r = await CallAsync(MaintenanceService + "Status", new StatusRequest(), StatusResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync((h, d, c) => _maintenance.StatusAsync(new StatusRequest(), h, d, c), cancellationToken).ConfigureAwait(false);
         return new EtcdStatus(Map(r.Header), r.Version, r.DbSize, r.DbSizeInUse, r.Leader, r.RaftIndex, r.RaftTerm,
             r.RaftAppliedIndex, [.. r.Errors], r.IsLearner, r.StorageVersion);
     }
@@ -64,20 +66,20 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
     public async Task<IReadOnlyList<EtcdAlarm>> AlarmListAsync(CancellationToken cancellationToken = default)
     {
         var request = new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get };
-        var r = await CallAsync(MaintenanceService + "Alarm", request, AlarmResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync((h, d, c) => _maintenance.AlarmAsync(request, h, d, c), cancellationToken).ConfigureAwait(false);
         return [.. r.Alarms.Select(a => new EtcdAlarm(a.MemberID, (EtcdAlarmType)a.Alarm))];
     }
 
     public async Task<EtcdHash> HashAsync(CancellationToken cancellationToken = default)
     {
-        var r = await CallAsync(MaintenanceService + "Hash", new HashRequest(), HashResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync((h, d, c) => _maintenance.HashAsync(new HashRequest(), h, d, c), cancellationToken).ConfigureAwait(false);
         return new EtcdHash(Map(r.Header), r.Hash);
     }
 
     /// <summary>Hash of the MVCC key space up to <paramref name="revision"/> (0 = current).</summary>
     public async Task<EtcdHashKV> HashKVAsync(long revision = 0, CancellationToken cancellationToken = default)
     {
-        var r = await CallAsync(MaintenanceService + "HashKV", new HashKVRequest { Revision = revision }, HashKVResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync((h, d, c) => _maintenance.HashKVAsync(new HashKVRequest { Revision = revision }, h, d, c), cancellationToken).ConfigureAwait(false);
         return new EtcdHashKV(Map(r.Header), r.Hash, r.CompactRevision, r.HashRevision);
     }
 
@@ -85,7 +87,7 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
 
     public async Task<EtcdMemberList> MemberListAsync(CancellationToken cancellationToken = default)
     {
-        var r = await CallAsync("/etcdserverpb.Cluster/MemberList", new MemberListRequest(), MemberListResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync((h, d, c) => _cluster.MemberListAsync(new MemberListRequest(), h, d, c), cancellationToken).ConfigureAwait(false);
         return new EtcdMemberList(Map(r.Header), [.. r.Members.Select(m => new EtcdMember(m.ID, m.Name, [.. m.PeerURLs], [.. m.ClientURLs], m.IsLearner))]);
     }
 
@@ -112,7 +114,7 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
             KeysOnly = keysOnly,
             Serializable = serializable,
         };
-        var r = await CallAsync(KvService + "Range", request, RangeResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync((h, d, c) => _kv.RangeAsync(request, h, d, c), cancellationToken).ConfigureAwait(false);
         return new EtcdRangeResult(Map(r.Header), [.. r.Kvs.Select(Map)], r.More, r.Count);
     }
 
@@ -144,7 +146,7 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
     public async Task<EtcdPutResult> PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, long lease = 0, CancellationToken cancellationToken = default)
     {
         var request = new PutRequest { Key = ByteString.CopyFrom(key.Span), Value = ByteString.CopyFrom(value.Span), Lease = lease, PrevKv = true };
-        var r = await CallAsync(KvService + "Put", request, PutResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync((h, d, c) => _kv.PutAsync(request, h, d, c), cancellationToken).ConfigureAwait(false);
         return new EtcdPutResult(Map(r.Header), r.PrevKv is null ? null : Map(r.PrevKv));
     }
 
@@ -152,7 +154,7 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
     public async Task<EtcdDeleteResult> DeleteRangeAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> rangeEnd = default, CancellationToken cancellationToken = default)
     {
         var request = new DeleteRangeRequest { Key = ByteString.CopyFrom(key.Span), RangeEnd = ByteString.CopyFrom(rangeEnd.Span) };
-        var r = await CallAsync(KvService + "DeleteRange", request, DeleteRangeResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync((h, d, c) => _kv.DeleteRangeAsync(request, h, d, c), cancellationToken).ConfigureAwait(false);
         return new EtcdDeleteResult(Map(r.Header), r.Deleted);
     }
 
@@ -169,7 +171,7 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
     public async Task<EtcdTxnResult> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var r = await CallAsync(KvService + "Txn", request, TxnResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync((h, d, c) => _kv.TxnAsync(request, h, d, c), cancellationToken).ConfigureAwait(false);
         return new EtcdTxnResult(Map(r.Header), r.Succeeded);
     }
 
@@ -192,7 +194,7 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
     /// <summary>Compacts history before <paramref name="revision"/>.</summary>
     public async Task<EtcdHeader> CompactAsync(long revision, bool physical = false, CancellationToken cancellationToken = default)
     {
-        var r = await CallAsync(KvService + "Compact", new CompactionRequest { Revision = revision, Physical = physical }, CompactionResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync((h, d, c) => _kv.CompactAsync(new CompactionRequest { Revision = revision, Physical = physical }, h, d, c), cancellationToken).ConfigureAwait(false);
         return Map(r.Header);
     }
 
@@ -200,7 +202,7 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
 
     public async Task<EtcdLease> LeaseGrantAsync(long ttlSeconds, CancellationToken cancellationToken = default)
     {
-        var r = await CallAsync("/etcdserverpb.Lease/LeaseGrant", new LeaseGrantRequest { TTL = ttlSeconds }, LeaseGrantResponse.Parser, cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync((h, d, c) => _lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds }, h, d, c), cancellationToken).ConfigureAwait(false);
         if (!string.IsNullOrEmpty(r.Error))
         {
             throw new EtcdException(GrpcStatusCode.Unknown, r.Error, _channel.Endpoint);
@@ -223,16 +225,20 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Streams <c>Maintenance/Snapshot</c>: database chunks and finally the 32-byte sha256 message, in order.
-    /// Each chunk's memory is valid only until the enumeration advances. Errors after the first chunk are not
-    /// retried (the consumer decides).
+    /// Each chunk's memory belongs to its own parsed message and stays valid after the enumeration advances
+    /// (a consumer may queue chunks). An expired token before the first chunk is renewed and the call retried
+    /// once; errors after the first chunk are not retried (the consumer decides).
     /// </summary>
     public async IAsyncEnumerable<EtcdSnapshotChunk> SnapshotAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var call = await StartWithAuthAsync(MaintenanceService + "Snapshot", new SnapshotRequest(), cancellationToken).ConfigureAwait(false);
-        await using var _ = call.ConfigureAwait(false);
-        while (await call.ReadMessageAsync(cancellationToken).ConfigureAwait(false) is { } message)
+        var (call, first) = await StartSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        using var _ = call;
+        var next = first;
+        while (next is not null)
         {
-            yield return SnapshotChunkParser.Parse(message);
+            // ByteString.Memory is a view of the parsed message, no copy; the next read parses a new message.
+            yield return new EtcdSnapshotChunk(next.Blob.Memory, next.RemainingBytes, next.Version);
+            next = await ReadNextAsync(call.ResponseStream, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -275,46 +281,90 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
     private static EtcdHeader Map(ResponseHeader? h) =>
         h is null ? new EtcdHeader(0, 0, 0, 0) : new EtcdHeader(h.ClusterId, h.MemberId, h.Revision, h.RaftTerm);
 
-    private static EtcdKeyValue Map(KeyValue kv) =>
+    private static EtcdKeyValue Map(Mvccpb.KeyValue kv) =>
         new(kv.Key.ToByteArray(), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease);
 
-    private async Task<TResponse> CallAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
-        where TResponse : IMessage<TResponse>
+    private async Task<TResponse> CallAsync<TResponse>(
+        Func<Metadata?, DateTime?, CancellationToken, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             var token = await EnsureTokenAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                return await _channel.UnaryAsync(method, request, parser, Settings(token, _options.CallTimeout), cancellationToken).ConfigureAwait(false);
+                using var pending = call(Headers(token), Deadline(), cancellationToken);
+                return await pending.ResponseAsync.ConfigureAwait(false);
             }
-            catch (EtcdAuthenticationException ex) when (attempt == 0 && token is not null && EtcdErrors.IsInvalidToken(ex))
+            catch (RpcException ex)
             {
-                _logger.TokenRejected(_channel.Endpoint, ex.ServerMessage);
-                await RefreshTokenAsync(token, cancellationToken).ConfigureAwait(false);
+                var translated = Translate(ex, cancellationToken);
+                if (attempt == 0 && token is not null && translated is EtcdException etcd && EtcdErrors.IsInvalidToken(etcd))
+                {
+                    _logger.TokenRejected(_channel.Endpoint, etcd.ServerMessage);
+                    await RefreshTokenAsync(token, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                throw translated;
             }
         }
     }
 
-    private async Task<GrpcStreamingCall> StartWithAuthAsync(string method, IMessage request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the snapshot stream and reads its first message, so that an expired token (reported before any
+    /// data) is refreshed and the call retried once, like a unary call.
+    /// </summary>
+    private async Task<(AsyncServerStreamingCall<SnapshotResponse> Call, SnapshotResponse? First)> StartSnapshotAsync(CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             var token = await EnsureTokenAsync(cancellationToken).ConfigureAwait(false);
+            var call = _maintenance.Snapshot(new SnapshotRequest(), Headers(token), deadline: null, cancellationToken);
             try
             {
-                return await _channel.StartAsync(method, request, Settings(token, timeout: null), cancellationToken).ConfigureAwait(false);
+                var first = await ReadNextAsync(call.ResponseStream, cancellationToken).ConfigureAwait(false);
+                return (call, first);
             }
             catch (EtcdAuthenticationException ex) when (attempt == 0 && token is not null && EtcdErrors.IsInvalidToken(ex))
             {
+                call.Dispose();
                 _logger.TokenRejected(_channel.Endpoint, ex.ServerMessage);
                 await RefreshTokenAsync(token, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                call.Dispose();
+                throw;
             }
         }
     }
 
-    private static GrpcCallSettings Settings(string? token, TimeSpan? timeout) =>
-        new(timeout, token is null ? null : [new KeyValuePair<string, string>("token", token)]);
+    /// <summary>The next message, or null once the server ended the stream with status OK.</summary>
+    private async Task<SnapshotResponse?> ReadNextAsync(IAsyncStreamReader<SnapshotResponse> stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await stream.MoveNext(cancellationToken).ConfigureAwait(false) ? stream.Current : null;
+        }
+        catch (RpcException ex)
+        {
+            throw Translate(ex, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The caller's cancellation stays an <see cref="OperationCanceledException"/> (Grpc.Net.Client reports it as
+    /// status Cancelled); everything else becomes an <see cref="EtcdException"/>.
+    /// </summary>
+    private Exception Translate(RpcException ex, CancellationToken cancellationToken) =>
+        ex.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested
+            ? new OperationCanceledException(ex.Status.Detail, ex, cancellationToken)
+            : EtcdErrors.FromRpc(ex, _channel.Endpoint);
+
+    private DateTime? Deadline() =>
+        _options.CallTimeout == Timeout.InfiniteTimeSpan ? null : DateTime.UtcNow + _options.CallTimeout;
+
+    private static Metadata? Headers(string? token) => token is null ? null : new Metadata { { "token", token } };
 
     private async ValueTask<string?> EnsureTokenAsync(CancellationToken cancellationToken)
     {
@@ -354,8 +404,16 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
             try
             {
                 // Credentials travel only on this call, never with a token header.
-                var response = await _channel.UnaryAsync("/etcdserverpb.Auth/Authenticate", request, AuthenticateResponse.Parser,
-                    new GrpcCallSettings(_options.CallTimeout), cancellationToken).ConfigureAwait(false);
+                AuthenticateResponse response;
+                try
+                {
+                    response = await _auth.AuthenticateAsync(request, headers: null, Deadline(), cancellationToken).ConfigureAwait(false);
+                }
+                catch (RpcException ex)
+                {
+                    throw Translate(ex, cancellationToken);
+                }
+
                 _token = response.Token;
                 _logger.Authenticated(_channel.Endpoint, _options.Username);
             }

@@ -70,7 +70,7 @@ internal sealed record EtcdTxnResult(EtcdHeader Header, bool Succeeded);
 internal sealed record EtcdLease(EtcdHeader Header, long Id, long Ttl);
 
 /// <summary>
-/// One message of <c>Maintenance/Snapshot</c>. <see cref="Blob"/> points into a pooled buffer and is valid only
-/// until the next chunk is requested; copy it to keep it.
+/// One message of <c>Maintenance/Snapshot</c>. <see cref="Blob"/> is the parsed message's own memory (never
+/// reused), so it may be kept after the next chunk is requested.
 /// </summary>
 internal readonly record struct EtcdSnapshotChunk(ReadOnlyMemory<byte> Blob, ulong RemainingBytes, string Version);

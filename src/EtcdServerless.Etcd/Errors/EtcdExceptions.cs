@@ -1,3 +1,5 @@
+using Grpc.Core;
+
 namespace EtcdServerless.Etcd.Errors;
 
 /// <summary>gRPC status codes (https://grpc.io/docs/guides/status-codes/).</summary>
@@ -77,6 +79,13 @@ internal static class EtcdErrors
             return new EtcdPermissionDeniedException(message, endpoint, inner);
         }
 
+        // etcd 3.4's Snapshot checks the token outside the gRPC interceptor and answers an expired one with
+        // Unknown "auth: invalid auth token": the same condition as Unauthenticated on every other call.
+        if (code == GrpcStatusCode.Unknown && message.Contains("invalid auth token", StringComparison.OrdinalIgnoreCase))
+        {
+            return new EtcdAuthenticationException(message, endpoint, inner);
+        }
+
         return code switch
         {
             GrpcStatusCode.Unavailable => new EtcdUnavailableException(message, endpoint, inner),
@@ -86,6 +95,40 @@ internal static class EtcdErrors
             GrpcStatusCode.DeadlineExceeded => new EtcdDeadlineExceededException(message, endpoint, inner),
             _ => new EtcdException(code, message, endpoint, inner),
         };
+    }
+
+    /// <summary>
+    /// Translates a Grpc.Net.Client failure at the boundary (the <see cref="RpcException"/> stays the inner
+    /// exception). A transport failure that Grpc.Net.Client reports with another code (a connection reset
+    /// mid-stream is Internal or Unknown with an IOException/HttpRequestException behind it) becomes
+    /// Unavailable, as it is a member problem a caller retries elsewhere.
+    /// </summary>
+    public static EtcdException FromRpc(RpcException ex, string? endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        var code = (GrpcStatusCode)(int)ex.StatusCode;
+        var message = ex.Status.Detail;
+        if (ex.Status.DebugException is { } cause && code is not GrpcStatusCode.DeadlineExceeded and not GrpcStatusCode.Cancelled
+            && IsTransport(cause))
+        {
+            return new EtcdUnavailableException(string.IsNullOrEmpty(message) ? Innermost(cause).Message : $"{message} ({Innermost(cause).Message})", endpoint, ex);
+        }
+
+        return FromStatus(code, message, endpoint, ex);
+    }
+
+    private static bool IsTransport(Exception ex) =>
+        ex is HttpRequestException or IOException or System.Security.Authentication.AuthenticationException
+            or System.Net.Sockets.SocketException;
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null)
+        {
+            ex = ex.InnerException;
+        }
+
+        return ex;
     }
 
     /// <summary>True for the error etcd returns for a bad or expired simple/JWT token.</summary>

@@ -13,7 +13,7 @@ using EtcdServerless.Testing.Infrastructure;
 
 namespace EtcdServerless.Azure.Tests.Backup;
 
-/// <summary>The whole backup pipeline into real Azurite (Blob REST store), then verified back out of it.</summary>
+/// <summary>The whole backup pipeline into real Azurite (the Azure.Storage.Blobs store), then verified back out of it.</summary>
 public sealed class BlobBackupEndToEndTests
 {
     [Fact]

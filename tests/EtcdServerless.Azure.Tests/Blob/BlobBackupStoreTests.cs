@@ -81,6 +81,22 @@ public sealed class BlobBackupStoreTests(AzuriteFixture fixture)
     }
 
     [Fact]
+    public async Task OpenReadAsync_BlobReplacedAfterOpen_FailsInsteadOfMixingVersions()
+    {
+        var store = await fixture.NewStoreAsync();
+        await TestData.WriteAsync(store, "r", TestData.Random(120_000, seed: 12));
+        await using var stream = await store.OpenReadAsync("r");
+        await store.DeleteAsync("r");
+        await TestData.WriteAsync(store, "r", TestData.Random(120_000, seed: 13));
+
+        var ex = await Assert.ThrowsAsync<BackupStoreException>(() => stream.CopyToAsync(Stream.Null));
+
+        // A failed If-Match on a read is a changed blob, not the write-once "already exists".
+        Assert.Contains("412", ex.Message, StringComparison.Ordinal);
+        Assert.IsType<global::Azure.RequestFailedException>(ex.InnerException);
+    }
+
+    [Fact]
     public async Task OpenReadAsync_Missing_ThrowsNotFound_GetInfoReturnsNull()
     {
         var store = await fixture.NewStoreAsync();
@@ -294,6 +310,8 @@ public sealed class BlobBackupStoreTests(AzuriteFixture fixture)
         var ex = await Assert.ThrowsAsync<BackupStoreException>(() => store.GetInfoAsync("x"));
 
         Assert.Contains("container does not exist", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("etcd-backup store init", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
         Assert.IsType<global::Azure.RequestFailedException>(ex.InnerException);
     }
 }

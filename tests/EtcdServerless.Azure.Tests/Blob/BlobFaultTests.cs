@@ -29,6 +29,23 @@ public sealed class BlobFaultTests(AzuriteFixture fixture)
     }
 
     [Fact]
+    public async Task Write_ManyBlocks_StagesInParallelButNeverMoreThanMaxConcurrency()
+    {
+        // Slow block uploads make the writer run into its limit: memory stays bounded by the blocks in flight.
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        proxy.Rule = (_, r) => IsPutBlock(r) ? Fault.Delay : Fault.None;
+        proxy.Delay = TimeSpan.FromMilliseconds(300);
+        var (store, direct) = await StoresAsync(proxy, o => o with { MaxConcurrency = 3 });
+        var data = TestData.Random((64 * 1024 * 12) + 5, seed: 27);
+
+        await TestData.WriteAsync(store, "wide", data);
+
+        Assert.InRange(proxy.PeakInFlight, 2, 3);
+        Assert.Equal(13, proxy.Faults);
+        Assert.Equal(data, await TestData.ReadAsync(direct, "wide"));
+    }
+
+    [Fact]
     public async Task Read_RangeGets503_AreRetriedAndSucceed()
     {
         await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
@@ -169,6 +186,27 @@ public sealed class BlobFaultTests(AzuriteFixture fixture)
         Assert.True(store.LastImmutabilityOutcome?.Applied);
         Assert.Equal(0, policyCalls);
         Assert.NotNull(await direct.GetInfoAsync("worm"));
+    }
+
+    [Fact]
+    public async Task GetProtectionAsync_ServiceReportsPolicyAndLegalHold_ReadsThemBack()
+    {
+        // Stands in for real Azure (Azurite reports no protection): the proxy adds the policy and hold headers.
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        var until = new DateTimeOffset(DateTimeOffset.UtcNow.AddDays(10).UtcDateTime.Date, TimeSpan.Zero);
+        proxy.InheritedRetainUntil = until;
+        proxy.InheritedLegalHold = true;
+        proxy.Rule = (_, r) => r.StartsWith("HEAD ", StringComparison.Ordinal) ? Fault.InheritedImmutability : Fault.None;
+        var (store, direct) = await StoresAsync(proxy);
+        await TestData.WriteAsync(direct, "held", [1]);
+
+        var protection = await store.GetProtectionAsync("held");
+        var info = await store.GetInfoAsync("held");
+
+        Assert.Equal(new BlobProtection(until, "Unlocked", LegalHold: true), protection);
+        Assert.Equal(until, info?.RetainUntil);
+        Assert.Equal(new BlobProtection(null, null, LegalHold: false), await direct.GetProtectionAsync("held"));
+        Assert.Null(await direct.GetProtectionAsync("missing"));
     }
 
     private async Task<(BlobBackupStore ThroughProxy, BlobBackupStore Direct)> StoresAsync(FaultInjectingProxy proxy, Func<BlobStoreOptions, BlobStoreOptions>? tweak = null)

@@ -59,30 +59,19 @@ public sealed class BlobStoreOptionsTests
         Assert.Throws<ArgumentException>(() => (options with { Prefix = "noslash" }).Validate());
     }
 
+    [Theory]
+    [InlineData("https://acct.blob.core.windows.net/backups/p", "https://acct.blob.core.windows.net/backups")]
+    [InlineData("http://127.0.0.1:10000/devstoreaccount1/backups", "http://127.0.0.1:10000/devstoreaccount1/backups")]
+    public void ContainerUri_BothStyles_KeepsAccountSegmentAndDropsPrefix(string store, string expected)
+    {
+        Assert.Equal(expected, BlobStoreOptions.Parse(new Uri(store)).ContainerUri.AbsoluteUri);
+    }
+
     [Fact]
     public void FromSharedKey_NotBase64_ThrowsWithoutEchoingKey()
     {
         var ex = Assert.Throws<ArgumentException>(() => BlobCredential.FromSharedKey("acct", "not base64 secret!"));
 
         Assert.DoesNotContain("secret!", ex.Message, StringComparison.Ordinal);
-    }
-}
-
-[Trait("Category", "Azure")]
-public sealed class BlobRestClientUriTests
-{
-    [Theory]
-    [InlineData("https://acct.blob.core.windows.net/backups/p", "c/2026/a b.snap", "https://acct.blob.core.windows.net/backups/p/c/2026/a%20b.snap")]
-    [InlineData("http://127.0.0.1:10000/devstoreaccount1/backups", "x/y", "http://127.0.0.1:10000/devstoreaccount1/backups/x/y")]
-    [InlineData("https://acct.blob.core.windows.net/backups", null, "https://acct.blob.core.windows.net/backups")]
-    public void UriOf_Blob_KeepsSlashesEscapesSegments(string store, string? name, string expected)
-    {
-        var options = BlobStoreOptions.Parse(new Uri(store));
-        var pipeline = BlobPipeline.Build(options, BlobCredential.FromSas("sv=1&sig=x"), TimeProvider.System);
-        var client = new BlobRestClient(pipeline, options);
-
-        var uri = client.UriOf(name is null ? null : options.Prefix + name);
-
-        Assert.Equal(expected, uri.AbsoluteUri);
     }
 }

@@ -55,6 +55,8 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
     private readonly Uri _target;
     private int _requests;
     private int _faults;
+    private int _inFlight;
+    private int _peakInFlight;
 
     private FaultInjectingProxy(WebApplication app, Uri target, int port)
     {
@@ -73,6 +75,12 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
 
     /// <summary>The retention date <see cref="Fault.InheritedImmutability"/> reports.</summary>
     public DateTimeOffset InheritedRetainUntil { get; set; }
+
+    /// <summary>When true, <see cref="Fault.InheritedImmutability"/> also reports a legal hold.</summary>
+    public bool InheritedLegalHold { get; set; }
+
+    /// <summary>The most requests the proxy was handling at one time.</summary>
+    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
 
     /// <summary>Requests seen.</summary>
     public int Requests => _requests;
@@ -108,6 +116,24 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
     }
 
     private async Task HandleAsync(HttpContext context)
+    {
+        var inFlight = Interlocked.Increment(ref _inFlight);
+        try
+        {
+            int peak;
+            while (inFlight > (peak = Volatile.Read(ref _peakInFlight)) && Interlocked.CompareExchange(ref _peakInFlight, inFlight, peak) != peak)
+            {
+            }
+
+            await HandleCoreAsync(context);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task HandleCoreAsync(HttpContext context)
     {
         var n = Interlocked.Increment(ref _requests);
         var request = context.Request;
@@ -197,6 +223,10 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
         {
             context.Response.Headers["x-ms-immutability-policy-until-date"] = InheritedRetainUntil.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
             context.Response.Headers["x-ms-immutability-policy-mode"] = "unlocked";
+            if (InheritedLegalHold)
+            {
+                context.Response.Headers["x-ms-legal-hold"] = "true";
+            }
         }
 
         if (request.Method != "HEAD")

@@ -1,19 +1,111 @@
 using System.Runtime.Versioning;
 using EtcdServerless.Core.Storage;
 using EtcdServerless.Testing.Infrastructure;
+using EtcdServerless.Testing.Storage;
 
 namespace EtcdServerless.Core.Tests.Storage;
 
 [UnsupportedOSPlatform("windows")]
 public sealed class LocalDirectoryBackupStoreTests : BackupStoreConformanceTests, IDisposable
 {
+    private static readonly DateTimeOffset Start = new(2026, 11, 21, 10, 0, 0, TimeSpan.Zero);
     private readonly TempDirectory _dir = new("h3-store");
+
+    internal FakeTimeProvider Clock { get; } = new(Start);
 
     public void Dispose() => _dir.Dispose();
 
-    internal override IBackupStore CreateStore() => NewStore();
+    // The shared suite deletes what it wrote, so its store has no default retention; retention is tested below.
+    protected override Task<IBackupStore> CreateStoreAsync() =>
+        Task.FromResult<IBackupStore>(new LocalDirectoryBackupStore(_dir.Path, TimeSpan.Zero, Clock));
+
+    protected override Task<IBackupStore> CreateMissingStoreAsync() =>
+        Task.FromResult<IBackupStore>(new LocalDirectoryBackupStore(_dir.Combine("missing", "store"), TimeSpan.Zero, Clock));
 
     private LocalDirectoryBackupStore NewStore() => new(_dir.Path, TimeSpan.FromDays(7), Clock);
+
+    private static byte[] Bytes(string text) => System.Text.Encoding.UTF8.GetBytes(text);
+
+    [Fact]
+    public async Task Write_RetainUntil_IsRecordedAndReadBack()
+    {
+        var store = NewStore();
+
+        var info = await WriteAsync(store, "c1/a", Bytes("hello"), Start.AddDays(1));
+
+        Assert.Equal(Start.AddDays(1), info.RetainUntil);
+        Assert.Equal(Start.AddDays(1), (await store.GetInfoAsync("c1/a"))!.RetainUntil);
+    }
+
+    [Fact]
+    public async Task Delete_BeforeRetentionExpires_ThrowsImmutable()
+    {
+        var store = NewStore();
+        await WriteAsync(store, "c1/locked", Bytes("x"), Start.AddHours(1));
+        Clock.Advance(TimeSpan.FromMinutes(59));
+
+        await Assert.ThrowsAsync<BackupObjectImmutableException>(() => store.DeleteAsync("c1/locked"));
+
+        Assert.NotNull(await store.GetInfoAsync("c1/locked"));
+    }
+
+    [Fact]
+    public async Task Delete_AfterRetentionExpires_RemovesObjectAndAllowsNewWrite()
+    {
+        var store = NewStore();
+        await WriteAsync(store, "c1/old", Bytes("x"), Start.AddHours(1), new Dictionary<string, string> { ["k"] = "v" });
+        Clock.Advance(TimeSpan.FromHours(2));
+
+        await store.DeleteAsync("c1/old");
+
+        Assert.Null(await store.GetInfoAsync("c1/old"));
+        await WriteAsync(store, "c1/old", Bytes("y"), Start.AddHours(10));
+        Assert.Empty(await store.GetTagsAsync("c1/old"));
+    }
+
+    [Fact]
+    public async Task Tags_SetAfterCommitOnRetainedObject_AreReadBack()
+    {
+        var store = NewStore();
+        await WriteAsync(store, "c1/tagged", Bytes("x"), Start.AddDays(30), new Dictionary<string, string> { ["cluster"] = "c1" });
+
+        await store.SetTagsAsync("c1/tagged", new Dictionary<string, string> { ["cluster"] = "c1", ["verified"] = "true" });
+
+        Assert.Equal(new Dictionary<string, string> { ["cluster"] = "c1", ["verified"] = "true" }, await store.GetTagsAsync("c1/tagged"));
+    }
+
+    [Fact]
+    public async Task Initialize_DefaultRetention_ReportsItAndWarnsFolderIsNotWorm()
+    {
+        var result = await NewStore().InitializeAsync();
+
+        Assert.Contains("7 days", result.Immutability, StringComparison.Ordinal);
+        Assert.False(result.Protected);
+        Assert.Contains(result.Warnings, w => w.Contains("not WORM", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Initialize_NoRetention_WarnsNoImmutability()
+    {
+        var result = await (await CreateStoreAsync()).InitializeAsync();
+
+        Assert.StartsWith("none", result.Immutability, StringComparison.Ordinal);
+        Assert.Contains(result.Warnings, w => w.Contains("no immutability", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Initialize_FolderTakesNoWrites_ThrowsStoreException()
+    {
+        var store = NewStore();
+        // A file where the staging folder must be: no write can be staged (this holds for root too).
+        var staging = _dir.Combine(LocalDirectoryBackupStore.StagingDirectoryName);
+        Directory.Delete(staging, recursive: true);
+        await File.WriteAllTextAsync(staging, "not a folder");
+
+        var ex = await Assert.ThrowsAsync<BackupStoreException>(() => store.InitializeAsync());
+
+        Assert.Contains("does not take writes", ex.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task Write_NoRetentionGiven_UsesDefaultRetention()

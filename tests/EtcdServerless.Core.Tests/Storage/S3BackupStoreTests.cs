@@ -5,6 +5,7 @@ using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Storage;
 using EtcdServerless.S3;
 using EtcdServerless.Testing.S3;
+using EtcdServerless.Testing.Storage;
 
 namespace EtcdServerless.Core.Tests.Storage;
 
@@ -40,6 +41,7 @@ public sealed class S3rverFixture : IAsyncLifetime
 public sealed class S3BackupStoreTests : BackupStoreConformanceTests, IClassFixture<S3rverFixture>, IAsyncLifetime
 {
     private const string Prefix = "backups/";
+    private static readonly DateTimeOffset Start = new(2026, 11, 21, 10, 0, 0, TimeSpan.Zero);
     private readonly S3rverFixture _fixture;
     private readonly string _bucket = S3rverFixture.NewBucket();
     private readonly List<S3BackupStore> _stores = [];
@@ -58,7 +60,40 @@ public sealed class S3BackupStoreTests : BackupStoreConformanceTests, IClassFixt
         return Task.CompletedTask;
     }
 
-    internal override IBackupStore CreateStore() => NewStore();
+    internal FakeTimeProvider Clock { get; } = new(Start);
+
+    // The shared suite deletes what it wrote, so its store has no default retention; retention is tested below.
+    protected override Task<IBackupStore> CreateStoreAsync() =>
+        Task.FromResult<IBackupStore>(NewStore(tweak: s => s with { DefaultRetention = TimeSpan.Zero }));
+
+    protected override Task<IBackupStore> CreateMissingStoreAsync() =>
+        Task.FromResult<IBackupStore>(NewStore(bucket: S3rverFixture.NewBucket()));
+
+    [Fact]
+    public async Task Delete_BeforeRetentionExpires_ThrowsImmutable_AfterwardsDeletes()
+    {
+        var store = NewStore();
+        await WriteAsync(store, "c1/locked", [1], Start.AddHours(1));
+        Clock.Advance(TimeSpan.FromMinutes(59));
+
+        await Assert.ThrowsAsync<BackupObjectImmutableException>(() => store.DeleteAsync("c1/locked"));
+        Assert.Equal(Start.AddHours(1), (await store.GetInfoAsync("c1/locked"))!.RetainUntil);
+
+        Clock.Advance(TimeSpan.FromMinutes(2));
+        await store.DeleteAsync("c1/locked");
+        Assert.Null(await store.GetInfoAsync("c1/locked"));
+    }
+
+    [Fact]
+    public async Task Write_NoRetentionGiven_UsesDefaultRetention()
+    {
+        var store = NewStore();
+
+        var info = await WriteAsync(store, "c1/default", [1, 2, 3]);
+
+        Assert.Equal(Start.AddDays(7), info.RetainUntil);
+        await Assert.ThrowsAsync<BackupObjectImmutableException>(() => store.DeleteAsync("c1/default"));
+    }
 
     private S3BackupStore NewStore(int partSize = 64 * 1024, S3StoreOptions? options = null, string? bucket = null, HttpClientFactory? http = null,
         Func<S3StoreSettings, S3StoreSettings>? tweak = null)
@@ -79,7 +114,7 @@ public sealed class S3BackupStoreTests : BackupStoreConformanceTests, IClassFixt
     [Fact]
     public async Task Initialize_S3rver_ReportsNoConditionalWritesAndNoObjectLock()
     {
-        var capabilities = await NewStore().InitializeAsync();
+        var capabilities = await NewStore().DetectCapabilitiesAsync();
 
         // s3rver ignores If-None-Match on PUT and answers 501 to the Object Lock configuration.
         Assert.False(capabilities.ConditionalWrites);
@@ -270,18 +305,24 @@ public sealed class S3BackupStoreTests : BackupStoreConformanceTests, IClassFixt
         var ex = await Assert.ThrowsAsync<BackupStoreException>(() => store.OpenWriteAsync("c1/x", new BackupObjectWriteOptions()));
 
         Assert.Contains("does not exist", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("create it first", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("create it first (etcd-backup store init)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Initialize_CreateBucket_CreatesItOnce()
+    public async Task Initialize_MissingBucket_CreatesItOnceAndReportsNoObjectLock()
     {
         var bucket = S3rverFixture.NewBucket();
         var store = NewStore(bucket: bucket);
 
-        await store.InitializeAsync(createBucket: true);
+        var first = await store.InitializeAsync();
+        var second = await NewStore(bucket: bucket).InitializeAsync();
         await WriteAsync(store, "c1/x", [1]);
 
+        Assert.True(first.Created);
+        Assert.False(second.Created);
+        Assert.False(first.Protected);
+        Assert.Equal("Object Lock not supported", first.Immutability);
+        Assert.Contains(first.Warnings, w => w.Contains("enforced by this tool only", StringComparison.Ordinal));
         Assert.True(Directory.Exists(Path.Combine(_fixture.Server.DataDirectory, bucket)));
         Assert.Equal([1], await ReadAsync(NewStore(bucket: bucket), "c1/x"));
     }

@@ -1,7 +1,7 @@
 using System.Text;
 using EtcdServerless.Etcd.Client;
 using EtcdServerless.Etcd.Errors;
-using EtcdServerless.Etcd.Protocol;
+using Etcdserverpb;
 using EtcdServerless.Testing.Etcd;
 using Google.Protobuf;
 

@@ -23,6 +23,8 @@ internal sealed class InterceptingBackupStore(IBackupStore inner) : IBackupStore
 
     public string Description => inner.Description;
 
+    public Task<StoreInitResult> InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
+
     public async Task<IBackupObjectWriter> OpenWriteAsync(string name, BackupObjectWriteOptions options, CancellationToken cancellationToken = default)
     {
         var writer = await inner.OpenWriteAsync(name, options, cancellationToken);

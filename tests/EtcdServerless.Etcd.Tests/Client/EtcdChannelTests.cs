@@ -4,11 +4,12 @@ using EtcdServerless.Etcd.Client;
 using EtcdServerless.Etcd.Errors;
 using EtcdServerless.Testing.Etcd;
 using EtcdServerless.Testing.Infrastructure;
+using Grpc.Core;
 
-namespace EtcdServerless.Etcd.Tests.Grpc;
+namespace EtcdServerless.Etcd.Tests.Client;
 
 [Trait("Category", "Etcd")]
-public sealed class TransportTests
+public sealed class EtcdChannelTests
 {
     [Fact]
     public async Task StatusAsync_TlsWithCustomCa_Succeeds()
@@ -74,7 +75,9 @@ public sealed class TransportTests
 
         var ex = await Assert.ThrowsAsync<EtcdUnavailableException>(() => client.StatusAsync());
 
-        Assert.IsType<HttpRequestException>(ex.InnerException);
+        var rpc = Assert.IsType<RpcException>(ex.InnerException);
+        Assert.Equal(StatusCode.Unavailable, rpc.StatusCode);
+        Assert.NotNull(rpc.Status.DebugException);
         Assert.Equal(GrpcStatusCode.Unavailable, ex.StatusCode);
     }
 

@@ -2,10 +2,10 @@ using EtcdServerless.Etcd.Client;
 using EtcdServerless.Etcd.Errors;
 using EtcdServerless.Testing.Etcd;
 
-namespace EtcdServerless.Etcd.Tests.Grpc;
+namespace EtcdServerless.Etcd.Tests.Client;
 
 [Trait("Category", "Etcd")]
-public sealed class AuthTests
+public sealed class EtcdClientAuthTests
 {
     [Fact]
     public async Task Calls_RootCredentials_AuthenticateLazilyAndWork()
@@ -62,6 +62,30 @@ public sealed class AuthTests
         Assert.Equal("2", (await client.GetAsync("a"))!.ValueString);
         Assert.Contains(logger.Entries, e => e.Id.Id == 1001);
         Assert.NotEqual(first, await client.AuthenticateAsync());
+    }
+
+    [Fact]
+    public async Task SnapshotAsync_TokenExpired_ReauthenticatesOnceAndStreams()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions
+        {
+            EnableAuth = true,
+            ExtraArguments = ["--auth-token-ttl=1"],
+        });
+        var logger = new RecordingLogger();
+        await using var client = new EtcdClient(cluster.ClientOptions(), logger);
+        await client.PutAsync("a", "1");
+
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        long bytes = 0;
+        await foreach (var chunk in client.SnapshotAsync())
+        {
+            bytes += chunk.Blob.Length;
+        }
+
+        Assert.True(bytes > 32);
+        Assert.Equal(0, (bytes - 32) % 512);
+        Assert.Contains(logger.Entries, e => e.Id.Id == 1001);
     }
 
     [Fact]

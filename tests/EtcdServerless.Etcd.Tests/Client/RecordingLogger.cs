@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace EtcdServerless.Etcd.Tests.Grpc;
+namespace EtcdServerless.Etcd.Tests.Client;
 
 /// <summary>Fake logger that records event ids and messages so tests can see what the code decided.</summary>
 internal sealed class RecordingLogger : ILogger
