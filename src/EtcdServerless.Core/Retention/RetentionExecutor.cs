@@ -31,7 +31,7 @@ internal sealed partial class RetentionExecutor
     {
         // Damaged catalog entries are neither planned nor deleted (their age and immutability are unknown): reported.
         var scan = await _catalog.ScanAsync(cluster, cancellationToken).ConfigureAwait(false);
-        var plan = new RetentionPolicy(options).Plan(scan.Backups);
+        var plan = new RetentionPolicy(options, _timeProvider).Plan(scan.Backups);
         var result = await ExecuteAsync(plan, dryRun, cancellationToken).ConfigureAwait(false);
         return result with { Damaged = scan.Damaged };
     }
