@@ -92,7 +92,7 @@ internal sealed class EtcdClientFactory : IEtcdClientFactory
         {
             // Without this, a secret URI would reach the channel as a file name and fail as "file not found".
             throw new InvalidOperationException(
-                "Clusters:*:Tls holds Key Vault secret URIs that were not resolved: they are read at start by the Function App and serve; use files here.");
+                "Clusters:*:Tls holds Key Vault secret URIs that were not resolved: only the Function App reads them (at start); elsewhere give PEM files.");
         }
 
         var password = cluster.Auth.Password;
