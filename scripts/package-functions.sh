@@ -12,6 +12,7 @@ out="${1:-artifacts/packages/functions.zip}"
 case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
 publish="artifacts/packages/functions"
 
+command -v zip >/dev/null 2>&1 || { echo "error: zip is not installed (apt-get install zip)" >&2; exit 1; }
 rm -rf "$publish"
 mkdir -p "$publish" "$(dirname "$out")"
 dotnet publish src/EtcdServerless.Functions -c Release -o "$publish" --nologo -v quiet

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace EtcdServerless.Functions.Tests;
 
 /// <summary>
-/// Opens the deployment package CI builds (scripts/package-functions.sh, run by .ci/run before the tests) and the
+/// Opens the deployment package CI builds (scripts/package-functions.sh, run by scripts/test.sh before the tests) and the
 /// GitHub workflow deploys: artifacts/packages/functions.zip. Missing package is a failure, never a skip.
 /// </summary>
 public sealed class FunctionsPackageTests(ITestOutputHelper output)
@@ -94,7 +94,7 @@ public sealed class FunctionsPackageTests(ITestOutputHelper output)
 
     private static Dictionary<string, byte[]> Load()
     {
-        Assert.True(File.Exists(PackagePath), $"deployment package not found at {PackagePath}: run scripts/package-functions.sh (.ci/run does)");
+        Assert.True(File.Exists(PackagePath), $"deployment package not found at {PackagePath}: run scripts/package-functions.sh (scripts/test.sh does)");
         using var zip = ZipFile.OpenRead(PackagePath);
         var entries = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var entry in zip.Entries.Where(e => !e.FullName.EndsWith('/')))
