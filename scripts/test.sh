@@ -14,6 +14,11 @@ if ! command -v etcd >/dev/null 2>&1 || ! command -v etcdctl >/dev/null 2>&1; th
   # Debian's package may start a system etcd on 2379; tests use their own ports, but stop it anyway.
   need_root systemctl stop etcd >/dev/null 2>&1 || true
 fi
+if ! command -v zip >/dev/null 2>&1; then
+  echo "installing zip (apt-get zip, for the Functions deployment package)..."
+  need_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive need_root apt-get install -y -qq zip >/dev/null
+fi
 if ! command -v azurite-blob >/dev/null 2>&1; then
   echo "installing Azurite (npm install -g azurite)..."
   need_root npm install -g --no-fund --no-audit azurite >/dev/null
@@ -29,6 +34,10 @@ done
 results="artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"
+
+# The deployment package first: FunctionsPackageTests opens artifacts/packages/functions.zip (and fails without
+# it); CI uploads and deploys that same file.
+bash scripts/package-functions.sh
 
 status=0
 dotnet test EtcdServerless.sln -c Release --logger "trx" --results-directory "$results" "$@" || status=$?
