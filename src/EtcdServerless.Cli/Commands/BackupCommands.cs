@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using EtcdServerless.Cli.Composition;
 using EtcdServerless.Cli.Output;
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Catalog;
+using EtcdServerless.Core.Drills;
 using EtcdServerless.Core.Retention;
 
 namespace EtcdServerless.Cli.Commands;
@@ -117,13 +119,18 @@ internal static class BackupCommands
             var session = CliSession.Open(parse, config, console);
             await using var disposeSession = session.ConfigureAwait(false);
             var manifest = await session.Application.FindBackupAsync(parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
+            var drill = await DrillRecords.GetLatestAsync(session.Application.Store, manifest.Cluster, manifest.BackupId, ct).ConfigureAwait(false);
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                await CliJson.WriteAsync(console.Out, manifest, ct).ConfigureAwait(false);
+                // The manifest as stored, plus the last drill (records live beside it; the manifest is write-once).
+                var json = JsonSerializer.SerializeToNode(manifest, CliJson.Options)!.AsObject();
+                json["lastDrill"] = drill is null ? null : JsonSerializer.SerializeToNode(drill, CliJson.Options);
+                await CliJson.WriteAsync(console.Out, json, ct).ConfigureAwait(false);
             }
             else
             {
                 await WriteManifestAsync(console.Out, manifest, ct).ConfigureAwait(false);
+                await console.Out.WriteLineAsync($"{"last drill:",-16} {BackupDrillCommand.Summary(drill)}").ConfigureAwait(false);
             }
 
             return 0;

@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Text.Json;
+using EtcdServerless.Core.Catalog;
+using EtcdServerless.Core.Storage;
+
+namespace EtcdServerless.Core.Drills;
+
+/// <summary>
+/// Drill records in the store, beside the manifest they concern: <c>{backupId}.drill-{yyyyMMddTHHmmssfffZ}.json</c>.
+/// Each is a write-once object of its own, so the manifest is never rewritten and a drill's history only grows.
+/// </summary>
+internal static class DrillRecords
+{
+    private const string Marker = ".drill-";
+    private const string Suffix = ".json";
+    private const long MaxRecordBytes = 1024 * 1024;
+
+    /// <summary>The object name of a drill record.</summary>
+    public static string Name(string cluster, string backupId, DateTimeOffset started)
+    {
+        var manifest = BackupNaming.ManifestName(cluster, backupId);
+        return manifest[..^BackupNaming.ManifestSuffix.Length] + Marker
+            + started.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture) + Suffix;
+    }
+
+    /// <summary>Writes the record (write-once; a second drill in the same millisecond is <see cref="BackupObjectExistsException"/>).</summary>
+    public static async Task<StoredObjectInfo> WriteAsync(IBackupStore store, DrillResult result, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(result);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(result, DrillJsonContext.Default.DrillResult);
+        var options = new BackupObjectWriteOptions
+        {
+            ContentType = "application/json",
+            Tags = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [BackupCatalog.ClusterTag] = result.Cluster,
+                ["drill"] = result.Outcome,
+            },
+        };
+        var writer = await store.OpenWriteAsync(Name(result.Cluster, result.BackupId, result.Started), options, cancellationToken).ConfigureAwait(false);
+        await using (writer.ConfigureAwait(false))
+        {
+            await writer.Content.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            return await writer.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The newest drill of a backup, or <see langword="null"/> when it was never drilled.</summary>
+    public static async Task<DrillResult?> GetLatestAsync(IBackupStore store, string cluster, string backupId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var manifest = BackupNaming.ManifestName(cluster, backupId);
+        var prefix = manifest[..^BackupNaming.ManifestSuffix.Length] + Marker;
+        string? newest = null;
+        await foreach (var info in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            // The time stamp sorts as text, so the greatest name is the newest drill.
+            if (info.Name.EndsWith(Suffix, StringComparison.Ordinal) && (newest is null || string.CompareOrdinal(info.Name, newest) > 0))
+            {
+                newest = info.Name;
+            }
+        }
+
+        return newest is null ? null : await ReadAsync(store, newest, cluster, backupId, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<DrillResult> ReadAsync(IBackupStore store, string name, string cluster, string backupId, CancellationToken cancellationToken)
+    {
+        var stream = await store.OpenReadAsync(name, 0, MaxRecordBytes + 1, cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (buffer.Length > MaxRecordBytes)
+            {
+                throw new InvalidDataException($"Drill record '{name}' is larger than {MaxRecordBytes} bytes.");
+            }
+
+            DrillResult? result;
+            try
+            {
+                result = JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), DrillJsonContext.Default.DrillResult);
+            }
+            catch (JsonException ex)
+            {
+                throw new InvalidDataException($"Drill record '{name}' is not a valid drill record: {ex.Message}", ex);
+            }
+
+            if (result is null || !string.Equals(result.Cluster, cluster, StringComparison.Ordinal) || !string.Equals(result.BackupId, backupId, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"Drill record '{name}' does not describe backup '{backupId}' of cluster '{cluster}'.");
+            }
+
+            return result;
+        }
+    }
+}
