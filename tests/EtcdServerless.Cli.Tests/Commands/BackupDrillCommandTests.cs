@@ -150,6 +150,50 @@ public sealed class BackupDrillCommandTests : IClassFixture<BackupDrillCommandTe
         Assert.Empty(Directory.GetFileSystemEntries(root));
     }
 
+    [Fact]
+    public async Task Drill_ScratchDuringRestore_Folder0700Plaintext0600ThenRemoved()
+    {
+        var (store, keys, manifest) = await OpenAsync();
+        var root = _f.Env.Combine($"tmp-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        var seen = _f.Env.Combine($"modes-{Guid.NewGuid():N}.txt");
+
+        // A stand-in restore tool that reports the modes it finds, then fails: $3 is the plaintext, $5 the data dir.
+        var tool = _f.Env.Combine($"fake-etcdutl-{Guid.NewGuid():N}.sh");
+        await File.WriteAllTextAsync(tool, $"#!/bin/sh\nstat -c %a \"$3\" \"$(dirname \"$3\")\" \"$(dirname \"$5\")\" > '{seen}'\nexit 3\n");
+        File.SetUnixFileMode(tool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var drill = new BackupDrill(store, keys, new DrillOptions { EtcdutlPath = tool, TempDirectory = root });
+
+        var result = await drill.RunAsync(manifest);
+
+        Assert.Equal(["600", "700", "700"], (await File.ReadAllTextAsync(seen)).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("restore", result.FirstFailure!.Name);
+        Assert.Contains("exited with 3", result.FirstFailure.Detail, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(root));
+    }
+
+    [Fact]
+    public async Task Drill_MemberCannotStart_FailsAtStartAndRemovesTheRestoredDataDir()
+    {
+        var (store, keys, manifest) = await OpenAsync();
+        var root = _f.Env.Combine($"tmp-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        var drill = new BackupDrill(store, keys, new DrillOptions { EtcdPath = "/bin/false", TempDirectory = root });
+
+        var result = await drill.RunAsync(manifest);
+
+        Assert.Equal(["decrypt", "snapshot", "restore", "start"], result.Checks.Select(c => c.Name));
+        Assert.Equal("start", result.FirstFailure!.Name);
+        Assert.Empty(Directory.GetFileSystemEntries(root));
+    }
+
+    private async Task<(EtcdServerless.Core.Storage.LocalDirectoryBackupStore, EtcdServerless.Core.Keys.LocalKeyStore, EtcdServerless.Core.Catalog.BackupManifest)> OpenAsync()
+    {
+        var store = new EtcdServerless.Core.Storage.LocalDirectoryBackupStore(_f.Env.StoreDir);
+        var keys = new EtcdServerless.Core.Keys.LocalKeyStore(_f.Env.KeysDir);
+        return (store, keys, await new EtcdServerless.Core.Catalog.BackupCatalog(store).GetAsync("lab", _f.BackupId));
+    }
+
     private static JsonElement Check(List<JsonElement> checks, string name) => checks.Single(c => c.GetProperty("name").GetString() == name);
 
     private static string Id(JsonDocument json) => json.RootElement.GetProperty("drill").GetProperty("backupId").GetString()!;
