@@ -81,24 +81,40 @@ internal static class BackupCommands
             await using var disposeSession = session.ConfigureAwait(false);
             var app = session.Application;
             var all = new List<BackupManifest>();
+            var drills = new Dictionary<(string, string), DrillResult>();
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
                 all.AddRange(await app.Catalog.ListAsync(name, ct).ConfigureAwait(false));
+                foreach (var (backupId, drill) in await DrillRecords.GetLatestByBackupAsync(app.Store, name, ct).ConfigureAwait(false))
+                {
+                    drills[(name, backupId)] = drill;
+                }
             }
 
+            DrillResult? LastDrill(BackupManifest m) => drills.GetValueOrDefault((m.Cluster, m.BackupId));
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                await CliJson.WriteAsync(console.Out, all, ct).ConfigureAwait(false);
+                // Each manifest as stored, plus its last drill (records live beside it; the manifest is write-once).
+                var items = new System.Text.Json.Nodes.JsonArray();
+                foreach (var m in all)
+                {
+                    var item = JsonSerializer.SerializeToNode(m, CliJson.Options)!.AsObject();
+                    item["lastDrill"] = LastDrill(m) is { } d ? JsonSerializer.SerializeToNode(d, CliJson.Options) : null;
+                    items.Add(item);
+                }
+
+                await CliJson.WriteAsync(console.Out, items, ct).ConfigureAwait(false);
                 return 0;
             }
 
-            var table = new TextTable("CLUSTER", "BACKUP ID", "CREATED (UTC)", "REVISION", "KEYS", "SIZE", "KEK", "RETAIN UNTIL");
+            var table = new TextTable("CLUSTER", "BACKUP ID", "CREATED (UTC)", "REVISION", "KEYS", "SIZE", "KEK", "RETAIN UNTIL", "LAST DRILL");
             foreach (var m in all)
             {
                 table.AddRow(m.Cluster, m.BackupId, m.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
                     m.Snapshot.Revision.ToString(CultureInfo.InvariantCulture), m.Snapshot.TotalKey.ToString(CultureInfo.InvariantCulture),
                     Bytes(m.Artifact.Size), $"{m.Key.KekId}/{m.Key.KekVersion}",
-                    m.Artifact.RetainUntil?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-");
+                    m.Artifact.RetainUntil?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-",
+                    LastDrill(m) is { } last ? $"{last.Outcome} {last.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)}" : "-");
             }
 
             await table.WriteAsync(console.Out, ct).ConfigureAwait(false);

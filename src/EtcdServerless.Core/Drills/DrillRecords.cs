@@ -16,12 +16,11 @@ internal static class DrillRecords
     private const long MaxRecordBytes = 1024 * 1024;
 
     /// <summary>The object name of a drill record.</summary>
-    public static string Name(string cluster, string backupId, DateTimeOffset started)
-    {
-        var manifest = BackupNaming.ManifestName(cluster, backupId);
-        return manifest[..^BackupNaming.ManifestSuffix.Length] + Marker
-            + started.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture) + Suffix;
-    }
+    public static string Name(string cluster, string backupId, DateTimeOffset started) =>
+        RecordPrefix(cluster, backupId) + started.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture) + Suffix;
+
+    private static string RecordPrefix(string cluster, string backupId) =>
+        BackupNaming.ManifestName(cluster, backupId)[..^BackupNaming.ManifestSuffix.Length] + Marker;
 
     /// <summary>Writes the record (write-once; a second drill in the same millisecond is <see cref="BackupObjectExistsException"/>).</summary>
     public static async Task<StoredObjectInfo> WriteAsync(IBackupStore store, DrillResult result, CancellationToken cancellationToken = default)
@@ -50,8 +49,7 @@ internal static class DrillRecords
     public static async Task<DrillResult?> GetLatestAsync(IBackupStore store, string cluster, string backupId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var manifest = BackupNaming.ManifestName(cluster, backupId);
-        var prefix = manifest[..^BackupNaming.ManifestSuffix.Length] + Marker;
+        var prefix = RecordPrefix(cluster, backupId);
         string? newest = null;
         await foreach (var info in store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
@@ -63,6 +61,45 @@ internal static class DrillRecords
         }
 
         return newest is null ? null : await ReadAsync(store, newest, cluster, backupId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The newest drill of every drilled backup of a cluster, by backup id: one listing of the cluster, then one read
+    /// per drilled backup (its newest record only).
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<string, DrillResult>> GetLatestByBackupAsync(IBackupStore store, string cluster, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var newest = new Dictionary<string, string>(StringComparer.Ordinal);
+        await foreach (var info in store.ListAsync(BackupNaming.ClusterPrefix(cluster), cancellationToken).ConfigureAwait(false))
+        {
+            var file = info.Name[(info.Name.LastIndexOf('/') + 1)..];
+            var marker = file.IndexOf(Marker, StringComparison.Ordinal);
+            if (marker <= 0 || !file.EndsWith(Suffix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            // Only records in the folder their backup id names count (the same rule as for manifests).
+            var backupId = file[..marker];
+            if (!BackupNaming.TryParseBackupId(backupId, out _, out _) || !info.Name.StartsWith(RecordPrefix(cluster, backupId), StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (!newest.TryGetValue(backupId, out var current) || string.CompareOrdinal(info.Name, current) > 0)
+            {
+                newest[backupId] = info.Name;
+            }
+        }
+
+        var drills = new Dictionary<string, DrillResult>(StringComparer.Ordinal);
+        foreach (var (backupId, name) in newest)
+        {
+            drills[backupId] = await ReadAsync(store, name, cluster, backupId, cancellationToken).ConfigureAwait(false);
+        }
+
+        return drills;
     }
 
     private static async Task<DrillResult> ReadAsync(IBackupStore store, string name, string cluster, string backupId, CancellationToken cancellationToken)

@@ -55,6 +55,10 @@ public sealed class BackupDrillCommandTests : IClassFixture<BackupDrillCommandTe
         using var described = JsonDocument.Parse(describeJson.Out);
         Assert.Equal(_f.BackupId, described.RootElement.GetProperty("backupId").GetString());
         Assert.Equal("passed", described.RootElement.GetProperty("lastDrill").GetProperty("outcome").GetString());
+        var list = await Cli.RunAsync("backup", "list", "--config", _f.Config, "-o", "json");
+        using var listed = JsonDocument.Parse(list.Out);
+        var entry = Assert.Single(listed.RootElement.EnumerateArray(), e => e.GetProperty("backupId").GetString() == _f.BackupId);
+        Assert.Equal("passed", entry.GetProperty("lastDrill").GetProperty("outcome").GetString());
         Assert.Empty(DrillFolders().Except(before));
     }
 
@@ -104,6 +108,8 @@ public sealed class BackupDrillCommandTests : IClassFixture<BackupDrillCommandTe
         var describe = await Cli.RunAsync("backup", "describe", Id(json), "--config", config);
         Assert.Contains("last drill:      FAILED ", describe.Out, StringComparison.Ordinal);
         Assert.Contains("at check decrypt", describe.Out, StringComparison.Ordinal);
+        var list = await Cli.RunAsync("backup", "list", "--config", config);
+        Assert.Contains(list.Out.Split('\n'), l => l.Contains(Id(json), StringComparison.Ordinal) && l.Contains(" failed 20", StringComparison.Ordinal));
     }
 
     [Fact]
