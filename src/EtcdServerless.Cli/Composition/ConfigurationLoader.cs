@@ -50,20 +50,11 @@ internal static class ConfigurationLoader
 
         var baseDirectory = path is null ? Environment.CurrentDirectory : Path.GetDirectoryName(path)!;
         string? Lookup(string name) => environment[name] as string;
-        var options = new EtcdBackupOptions();
-        try
-        {
-            configuration.Bind(options);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // The binder names the key it could not convert (e.g. "Store:ImmutabilityDays").
-            throw new InvalidOperationException($"invalid configuration{(path is null ? "" : $" ({path})")}: {ex.Message}", ex);
-        }
-
+        var warnings = new List<string>();
+        var options = EtcdBackupConfiguration.Bind(configuration, path ?? "environment", reportUnknownRootKeys: path is not null, warnings);
         EtcdBackupConfiguration.Complete(options, baseDirectory, Lookup);
         EtcdBackupConfiguration.ThrowIfInvalid(options, path ?? "environment");
-        return new LoadedConfiguration(options, path);
+        return new LoadedConfiguration(options, path) { Warnings = warnings };
     }
 
     /// <summary>
@@ -118,4 +109,8 @@ internal static class ConfigurationLoader
 }
 
 /// <summary>The validated options and the file they came from (null when none).</summary>
-internal sealed record LoadedConfiguration(EtcdBackupOptions Options, string? Path);
+internal sealed record LoadedConfiguration(EtcdBackupOptions Options, string? Path)
+{
+    /// <summary>Unknown keys that were ignored (errors with <c>StrictConfiguration</c>).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
