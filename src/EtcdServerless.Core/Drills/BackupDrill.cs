@@ -92,7 +92,10 @@ internal sealed class BackupDrill(IBackupStore store, IKeyStore keys, DrillOptio
 
         try
         {
-            var stored = await DrillRecords.WriteAsync(store, result, cancellationToken).ConfigureAwait(false);
+            // As long as the backup it vouches for, never less than now (a past date would be refused by some stores).
+            var now = _time.GetUtcNow();
+            var retainUntil = manifest.Artifact.RetainUntil is { } until ? (until > now ? until : now) : (DateTimeOffset?)null;
+            var stored = await DrillRecords.WriteAsync(store, result, retainUntil, cancellationToken).ConfigureAwait(false);
             return new DrillReport(result, stored.Name, null);
         }
         catch (BackupStoreException ex)

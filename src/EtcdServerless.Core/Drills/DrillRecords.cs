@@ -23,7 +23,11 @@ internal static class DrillRecords
         BackupNaming.ManifestName(cluster, backupId)[..^BackupNaming.ManifestSuffix.Length] + Marker;
 
     /// <summary>Writes the record (write-once; a second drill in the same millisecond is <see cref="BackupObjectExistsException"/>).</summary>
-    public static async Task<StoredObjectInfo> WriteAsync(IBackupStore store, DrillResult result, CancellationToken cancellationToken = default)
+    /// <param name="store">The backup store.</param>
+    /// <param name="result">The drill.</param>
+    /// <param name="retainUntil">Keep it immutable as long as its backup (retention deletes both); null for the store's default.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public static async Task<StoredObjectInfo> WriteAsync(IBackupStore store, DrillResult result, DateTimeOffset? retainUntil, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(result);
@@ -31,6 +35,7 @@ internal static class DrillRecords
         var options = new BackupObjectWriteOptions
         {
             ContentType = "application/json",
+            RetainUntil = retainUntil,
             Tags = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 [BackupCatalog.ClusterTag] = result.Cluster,
@@ -61,6 +66,38 @@ internal static class DrillRecords
         }
 
         return newest is null ? null : await ReadAsync(store, newest, cluster, backupId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes every drill record of a backup (retention, once the backup itself is gone). Best effort: a record the
+    /// store refuses to delete yet stays, described by nothing; returns how many stayed.
+    /// </summary>
+    public static async Task<int> DeleteAllAsync(IBackupStore store, string cluster, string backupId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var names = new List<string>();
+        await foreach (var info in store.ListAsync(RecordPrefix(cluster, backupId), cancellationToken).ConfigureAwait(false))
+        {
+            names.Add(info.Name);
+        }
+
+        var left = 0;
+        foreach (var name in names)
+        {
+            try
+            {
+                await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (BackupObjectNotFoundException)
+            {
+            }
+            catch (BackupStoreException)
+            {
+                left++;
+            }
+        }
+
+        return left;
     }
 
     /// <summary>
