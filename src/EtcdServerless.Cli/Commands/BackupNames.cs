@@ -63,12 +63,13 @@ internal static class BackupNames
     }
 
     /// <summary>
-    /// Resolves <paramref name="idOrName"/>: a backup id as <see cref="BackupApplication.FindBackupAsync"/> does,
+    /// Resolves <paramref name="idOrName"/>: a backup id or <c>latest</c> as <see cref="BackupApplication.FindBackupAsync"/> does,
     /// else the newest backup carrying that name (in <paramref name="cluster"/> or any configured cluster).
     /// </summary>
     public static async Task<BackupManifest> FindAsync(BackupApplication app, string idOrName, string? cluster, CancellationToken cancellationToken)
     {
-        if (BackupNaming.TryParseBackupId(idOrName, out _, out _) || !IsValid(idOrName))
+        // An id or 'latest' (the one reference parser), or something no name can be: resolved as a reference.
+        if (BackupNaming.TryParseReference(idOrName, out _, out var notAReference) || !IsValid(idOrName))
         {
             return await app.FindBackupAsync(idOrName, cluster, cancellationToken).ConfigureAwait(false);
         }
@@ -86,6 +87,6 @@ internal static class BackupNames
         }
 
         // Neither an id nor a known name: a usage error, as a malformed id always was.
-        throw new ArgumentException($"'{idOrName}' is not a backup id, and no backup is named '{idOrName}' in {app.Store.Description}");
+        throw new ArgumentException($"{notAReference}, and no backup is named '{idOrName}' in {app.Store.Description}");
     }
 }

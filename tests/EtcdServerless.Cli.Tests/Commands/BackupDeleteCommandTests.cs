@@ -80,7 +80,7 @@ public sealed class BackupDeleteCommandTests
         Assert.NotEqual(0, unknown.ExitCode);
         Assert.Contains("not found", unknown.Err, StringComparison.Ordinal);
         Assert.NotEqual(0, malformed.ExitCode);
-        Assert.Contains("is not a backup id", malformed.Err, StringComparison.Ordinal);
+        Assert.Contains("is not a backup reference", malformed.Err, StringComparison.Ordinal);
         Assert.Single(malformed.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 }

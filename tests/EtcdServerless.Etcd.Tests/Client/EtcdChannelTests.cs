@@ -36,13 +36,28 @@ public sealed class EtcdChannelTests
     }
 
     [Fact]
-    public async Task StatusAsync_TlsWithWrongCa_ThrowsUnavailable()
+    public async Task StatusAsync_TlsWithWrongCa_ThrowsUnavailableNamingTheCertificate()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Security = EtcdTestSecurity.Tls });
         using var otherPki = TestCertificates.Create();
         await using var client = new EtcdClient(cluster.ClientOptions() with { CaFile = otherPki.CaCertPath });
 
-        await Assert.ThrowsAsync<EtcdUnavailableException>(() => client.StatusAsync());
+        var ex = await Assert.ThrowsAsync<EtcdUnavailableException>(() => client.StatusAsync());
+
+        Assert.Contains("certificate was refused", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatusAsync_HttpsUrlForAPlainMember_SaysToUseHttp()
+    {
+        // Once only "Received an unexpected EOF or 0 bytes from the transport stream".
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Members = 1 });
+        var https = new UriBuilder(cluster.ClientUris[0]) { Scheme = "https" }.Uri;
+        await using var client = new EtcdClient(cluster.ClientOptions() with { Endpoint = https });
+
+        var ex = await Assert.ThrowsAsync<EtcdUnavailableException>(() => client.StatusAsync());
+
+        Assert.Contains("use an http:// endpoint", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
