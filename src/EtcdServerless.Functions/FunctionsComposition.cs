@@ -25,9 +25,7 @@ internal static class FunctionsComposition
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(EtcdServerless.Azure.AzureCredentials.Create(configuration[ManagedIdentityClientIdSetting]));
         services.AddEtcdBackup(options, new BackupPipelineOptions { ConsistencyCheck = configuration.GetValue("Backup:ConsistencyCheck", false) });
-        services.AddSingleton(new ApiKey(string.IsNullOrWhiteSpace(options.Api.ApiKey)
-            ? throw new InvalidOperationException("Api:ApiKey: the Function App needs an API key (app setting Api__ApiKey, from Key Vault)")
-            : options.Api.ApiKey));
+        services.AddSingleton(ApiKey.FromSetting(options.Api.ApiKey, "Function App: app setting Api__ApiKey, from Key Vault"));
 
         // Durable payloads travel as the product's JSON (camelCase, enums as strings), exactly as in process.
         services.Configure<WorkerOptions>(o => o.Serializer = new global::Azure.Core.Serialization.JsonObjectSerializer(OrchestrationJson.Options));
