@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what the tests need when it is missing (etcd 3.4 from Debian,
-# Azurite from npm), builds, runs every test project against real etcd and real Azurite, and ends with
+# Azurite and s3rver from npm), builds, runs every test project against real etcd, Azurite and s3rver, and ends with
 # one line "N passed, N failed" read from the test result files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,17 +14,30 @@ if ! command -v etcd >/dev/null 2>&1 || ! command -v etcdctl >/dev/null 2>&1; th
   # Debian's package may start a system etcd on 2379; tests use their own ports, but stop it anyway.
   need_root systemctl stop etcd >/dev/null 2>&1 || true
 fi
+if ! command -v zip >/dev/null 2>&1; then
+  echo "installing zip (apt-get zip, for the Functions deployment package)..."
+  need_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive need_root apt-get install -y -qq zip >/dev/null
+fi
 if ! command -v azurite-blob >/dev/null 2>&1; then
   echo "installing Azurite (npm install -g azurite)..."
   need_root npm install -g --no-fund --no-audit azurite >/dev/null
 fi
-for tool in etcd etcdctl azurite-blob; do
+if ! command -v s3rver >/dev/null 2>&1; then
+  echo "installing s3rver (npm install -g s3rver)..."
+  need_root npm install -g --no-fund --no-audit s3rver >/dev/null
+fi
+for tool in etcd etcdctl azurite-blob s3rver; do
   command -v "$tool" >/dev/null 2>&1 || { echo "error: required test dependency '$tool' is missing" >&2; exit 1; }
 done
 
 results="artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"
+
+# The deployment package first: FunctionsPackageTests opens artifacts/packages/functions.zip (and fails without
+# it); CI uploads and deploys that same file.
+bash scripts/package-functions.sh
 
 status=0
 dotnet test EtcdServerless.sln -c Release --logger "trx" --results-directory "$results" "$@" || status=$?

@@ -10,6 +10,7 @@ internal static class BenchCatalog
         ["backup"] = Backup.BackupBench.RunAsync,
         ["restore"] = Restore.RestoreBench.RunAsync,
         ["browse"] = Browse.BrowseBench.RunAsync,
+        ["s3"] = S3.S3UploadBench.RunAsync,
     };
 
     public static async Task<int> RunAsync(string[] args)

@@ -131,39 +131,51 @@ internal static class AgentHost
         };
     }
 
-    private static void Validate(AgentOptions options)
+    /// <summary>Checks the options; throws one <see cref="ArgumentException"/> naming every missing or invalid key.</summary>
+    internal static void Validate(AgentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Require(options.MemberName, "Agent:MemberName");
-        Require(options.DataDir, "Agent:DataDir");
-        Require(options.Tls.CertFile, "Agent:Tls:CertFile");
-        Require(options.Tls.KeyFile, "Agent:Tls:KeyFile");
+        var errors = new List<string>();
+        Require(options.MemberName, "Agent:MemberName", errors);
+        Require(options.DataDir, "Agent:DataDir", errors);
+        Require(options.Tls.CertFile, "Agent:Tls:CertFile", errors);
+        Require(options.Tls.KeyFile, "Agent:Tls:KeyFile", errors);
         if (!Uri.TryCreate(options.ListenUrl, UriKind.Absolute, out var listen) || listen.Scheme != Uri.UriSchemeHttps)
         {
-            throw new ArgumentException($"Agent:ListenUrl must be an https:// URL, got '{options.ListenUrl}'.");
+            errors.Add($"Agent:ListenUrl must be an https:// URL, got '{options.ListenUrl}'");
+        }
+
+        if (options.KeepPreviousDataDirs < 1)
+        {
+            errors.Add($"Agent:KeepPreviousDataDirs must be at least 1 (the current restore's rollback needs its copy), got {options.KeepPreviousDataDirs}");
         }
 
         switch (options.ControlMode)
         {
             case MemberControlMode.Supervised:
-                Require(options.Supervised.ClientUrl, "Agent:Supervised:ClientUrl");
-                Require(options.Supervised.PeerUrl, "Agent:Supervised:PeerUrl");
+                Require(options.Supervised.ClientUrl, "Agent:Supervised:ClientUrl", errors);
+                Require(options.Supervised.PeerUrl, "Agent:Supervised:PeerUrl", errors);
                 break;
             case MemberControlMode.Custom:
-                Require(options.Custom.StopCommand, "Agent:Custom:StopCommand");
-                Require(options.Custom.StartCommand, "Agent:Custom:StartCommand");
-                Require(options.Custom.StatusCommand, "Agent:Custom:StatusCommand");
+                Require(options.Custom.StopCommand, "Agent:Custom:StopCommand", errors);
+                Require(options.Custom.StartCommand, "Agent:Custom:StartCommand", errors);
+                Require(options.Custom.StatusCommand, "Agent:Custom:StatusCommand", errors);
                 break;
             default:
                 break;
         }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException($"invalid agent configuration: {string.Join("; ", errors)}");
+        }
     }
 
-    private static void Require(string? value, string name)
+    private static void Require(string? value, string name, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
-            throw new ArgumentException($"{name} is required.");
+            errors.Add($"{name} is required");
         }
     }
 }

@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5204, Level = LogLevel.Information, Message = "Restore {RestoreId}: moved {From} to {To}")]
     public static partial void Moved(ILogger logger, string restoreId, string from, string to);
+
+    [LoggerMessage(EventId = 5205, Level = LogLevel.Information, Message = "Restore {RestoreId}: deleted the older kept data dir {Dir} (Agent:KeepPreviousDataDirs)")]
+    public static partial void PrunedDataDir(ILogger logger, string restoreId, string dir);
 }

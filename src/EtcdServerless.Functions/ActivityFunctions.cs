@@ -41,6 +41,10 @@ internal sealed class ActivityFunctions(IServiceProvider services)
     public Task<MemberStepOutput> StopMember([ActivityTrigger] MemberStepInput input, FunctionContext context) =>
         RunAsync<MemberStepInput, MemberStepOutput>(StopMemberActivity.ActivityName, input, context);
 
+    [Function(DistributeSnapshotActivity.ActivityName)]
+    public Task<DistributeSnapshotOutput> DistributeSnapshot([ActivityTrigger] DistributeSnapshotInput input, FunctionContext context) =>
+        RunAsync<DistributeSnapshotInput, DistributeSnapshotOutput>(DistributeSnapshotActivity.ActivityName, input, context);
+
     [Function(RestoreMemberActivity.ActivityName)]
     public Task<MemberStepOutput> RestoreMember([ActivityTrigger] RestoreMemberInput input, FunctionContext context) =>
         RunAsync<RestoreMemberInput, MemberStepOutput>(RestoreMemberActivity.ActivityName, input, context);

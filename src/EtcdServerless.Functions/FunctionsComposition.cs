@@ -1,3 +1,4 @@
+using Azure.Security.KeyVault.Secrets;
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Orchestration;
@@ -15,16 +16,30 @@ internal static class FunctionsComposition
     /// <summary>App setting naming the user-assigned managed identity (empty = DefaultAzureCredential).</summary>
     public const string ManagedIdentityClientIdSetting = "AZURE_CLIENT_ID";
 
-    /// <summary>Registers options, clock, stores, keys, catalog, the activities' steps, the API key and the payload serializer.</summary>
-    public static IServiceCollection AddEtcdBackupFunctions(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Registers options, clock, stores, keys, catalog, the activities' steps, the API key and the payload serializer.
+    /// TLS settings that are Key Vault secret URIs are read here, once, before the host starts: the certificates stay
+    /// in memory for the process's life (nothing on disk), and a missing secret or a denied identity stops the start.
+    /// </summary>
+    /// <param name="services">The worker's services.</param>
+    /// <param name="configuration">App settings.</param>
+    /// <param name="secretClients">The Key Vault client per vault URI; null = a <see cref="SecretClient"/> on the app's identity (tests pass the fake's).</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<IServiceCollection> AddEtcdBackupFunctionsAsync(
+        this IServiceCollection services,
+        IConfiguration configuration,
+        Func<Uri, SecretClient>? secretClients = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(configuration);
 
         // Configuration errors surface at start, naming the key, as the CLI reports them.
         var options = EtcdBackupConfiguration.Load(configuration, AppContext.BaseDirectory, "app settings");
+        var credential = EtcdServerless.Azure.AzureCredentials.Create(configuration[ManagedIdentityClientIdSetting]);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(EtcdServerless.Azure.AzureCredentials.Create(configuration[ManagedIdentityClientIdSetting]));
-        services.AddEtcdBackup(options, new BackupPipelineOptions { ConsistencyCheck = configuration.GetValue("Backup:ConsistencyCheck", false) });
+        services.AddSingleton(credential);
+        var tls = await EtcdBackupServices.ResolveTlsAsync(options, secretClients ?? (vault => new SecretClient(vault, credential)), cancellationToken: cancellationToken).ConfigureAwait(false);
+        services.AddEtcdBackup(options, new BackupPipelineOptions { ConsistencyCheck = configuration.GetValue("Backup:ConsistencyCheck", false) }, tls);
         services.AddSingleton(ApiKey.FromSetting(options.Api.ApiKey, "Function App: app setting Api__ApiKey, from Key Vault"));
 
         // Durable payloads travel as the product's JSON (camelCase, enums as strings), exactly as in process.

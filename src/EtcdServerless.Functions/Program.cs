@@ -8,5 +8,5 @@ using Microsoft.Extensions.Hosting;
 // "__" for ":").
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-builder.Services.AddEtcdBackupFunctions(builder.Configuration);
+await builder.Services.AddEtcdBackupFunctionsAsync(builder.Configuration).ConfigureAwait(false);
 await builder.Build().RunAsync().ConfigureAwait(false);

@@ -152,6 +152,38 @@ public sealed class AgentApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync(Url("v1/restores/nope"))).StatusCode);
     }
 
+    [Theory]
+    [InlineData("../../../tmp/evilname")]
+    [InlineData("m2")]
+    public async Task Restore_NameOfAnotherMember_IsRefused(string name)
+    {
+        await _http.PostAsync(Url("v1/restores/r8/stop"), null);
+        await UploadAsync("r8", _sha);
+
+        var response = await _http.PostAsJsonAsync(
+            Url("v1/restores/r8/restore"), RestoreRequest() with { Name = name, InitialCluster = $"{name}=http://127.0.0.1:23801" }, AgentProtocol.Json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("not this agent's member 'm1'", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("original", await File.ReadAllTextAsync(Path.Combine(_options.DataDir, "original.txt")));
+        Assert.False(Directory.Exists(_options.DataDir + ".restore-r8"));
+    }
+
+    [Fact]
+    public async Task Restore_ThreeTimes_KeepsOnlyTheNewestReplacedDataDir()
+    {
+        foreach (var id in new[] { "k1", "k2", "k3" })
+        {
+            await _http.PostAsync(Url($"v1/restores/{id}/stop"), null);
+            Assert.Equal(HttpStatusCode.OK, (await UploadAsync(id, _sha)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await _http.PostAsJsonAsync(Url($"v1/restores/{id}/restore"), RestoreRequest(), AgentProtocol.Json)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync(Url($"v1/restores/{id}/start"), null)).StatusCode);
+        }
+
+        var kept = Directory.GetDirectories(Path.GetDirectoryName(_options.DataDir)!, Path.GetFileName(_options.DataDir) + ".before-*");
+        Assert.Equal([_options.DataDir + ".before-k3"], kept);
+    }
+
     [Fact]
     public async Task Preflight_ReportsToolsSpaceAndTheMember()
     {

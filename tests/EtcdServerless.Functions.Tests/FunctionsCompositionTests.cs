@@ -18,11 +18,11 @@ public sealed class FunctionsCompositionTests : IDisposable
     [InlineData("", "an API key is required")]
     [InlineData("short-key-123", "has 13 characters, at least 32 are required")]
     [InlineData("0123456789abcdef0123456789abcde", "has 31 characters, at least 32 are required")]
-    public void AddEtcdBackupFunctions_MissingOrShortApiKey_RefusesToStartNamingTheSetting(string? key, string expected)
+    public async Task AddEtcdBackupFunctionsAsync_MissingOrShortApiKey_RefusesToStartNamingTheSetting(string? key, string expected)
     {
         var services = new ServiceCollection();
 
-        var ex = Assert.Throws<InvalidOperationException>(() => services.AddEtcdBackupFunctions(Settings(key)));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => services.AddEtcdBackupFunctionsAsync(Settings(key)));
 
         Assert.StartsWith("Api:ApiKey: ", ex.Message, StringComparison.Ordinal);
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
@@ -34,11 +34,11 @@ public sealed class FunctionsCompositionTests : IDisposable
     }
 
     [Fact]
-    public void AddEtcdBackupFunctions_GeneratedKey_IsTheKeyTheApiChecks()
+    public async Task AddEtcdBackupFunctionsAsync_GeneratedKey_IsTheKeyTheApiChecks()
     {
         var key = ApiKey.Generate();
 
-        using var provider = new ServiceCollection().AddEtcdBackupFunctions(Settings(key)).BuildServiceProvider();
+        await using var provider = (await new ServiceCollection().AddEtcdBackupFunctionsAsync(Settings(key))).BuildServiceProvider();
 
         var apiKey = provider.GetRequiredService<ApiKey>();
         var request = new DefaultHttpContext().Request;

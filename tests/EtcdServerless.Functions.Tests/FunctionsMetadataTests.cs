@@ -64,6 +64,9 @@ public sealed class FunctionsMetadataTests
         Assert.Contains(scheduler.GetProperty("bindings").EnumerateArray(), b => b.GetProperty("type").GetString() == "durableClient");
     }
 
+    /// <summary>The function names in the build output's functions.metadata (the package test compares against them).</summary>
+    internal static IEnumerable<string> BuiltFunctionNames() => s_functions.Value.Select(f => f.GetProperty("name").GetString()!);
+
     private static JsonElement Function(string name) =>
         Assert.Single(s_functions.Value, f => f.GetProperty("name").GetString() == name);
 
@@ -80,7 +83,7 @@ public sealed class FunctionsMetadataTests
         return [.. document.RootElement.EnumerateArray().Select(e => e.Clone())];
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -67,6 +67,12 @@ public sealed class AgentOptions
     /// <summary>Transport security of the agent's endpoint (mutual TLS is mandatory).</summary>
     public AgentTlsOptions Tls { get; set; } = new();
 
+    /// <summary>
+    /// How many replaced data dirs (<c>&lt;dataDir&gt;.before-&lt;restoreId&gt;</c>) to keep, newest first (default 1,
+    /// minimum 1: the current restore's copy, which its rollback needs). Older copies are deleted by the next restore.
+    /// </summary>
+    public int KeepPreviousDataDirs { get; set; } = 1;
+
     /// <summary>Deliberate failures for restore drills and tests. Leave empty in production.</summary>
     public FaultOptions Faults { get; set; } = new();
 }

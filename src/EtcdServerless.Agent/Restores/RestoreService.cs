@@ -11,7 +11,8 @@ namespace EtcdServerless.Agent.Restores;
 /// <summary>
 /// The member's part of a restore. Every operation is idempotent per restore id: its state lives in a JSON file
 /// next to the data dir, and a repeated call returns the recorded outcome instead of doing the work twice. The old
-/// data dir is only ever moved aside, never deleted. One operation runs at a time.
+/// data dir is moved aside, never deleted by the restore that replaced it; the next restore removes copies beyond
+/// <see cref="AgentOptions.KeepPreviousDataDirs"/>. One operation runs at a time.
 /// </summary>
 internal sealed class RestoreService(
     AgentOptions options,
@@ -187,6 +188,14 @@ internal sealed class RestoreService(
     public Task<AgentRestoreStatus> RestoreAsync(string restoreId, MemberRestoreRequest request, CancellationToken cancellationToken = default)
     {
         Validate(request);
+
+        // The name becomes etcd's --name and the member's identity in the cluster: only this agent's own member.
+        if (!string.Equals(request.Name, options.MemberName, StringComparison.Ordinal))
+        {
+            var shown = request.Name.Length > 64 ? request.Name[..64] + "..." : request.Name;
+            throw AgentRequestException.BadRequest($"name '{shown}' is not this agent's member '{options.MemberName}'; refusing to restore another member's identity");
+        }
+
         return WithLockAsync(restoreId, create: false, async status =>
         {
             EnsureNotRolledBack(status);
@@ -361,7 +370,11 @@ internal sealed class RestoreService(
                 throw AgentRequestException.Conflict($"{before} already exists; refusing to overwrite a kept data dir");
             }
 
+            PruneKeptDataDirs(restoreId, before);
             Move(restoreId, _store.DataDir, before);
+
+            // The kept copy's time is when it was set aside: that orders the copies for pruning.
+            Directory.SetLastWriteTimeUtc(before, time.GetUtcNow().UtcDateTime);
             status = status with { BeforeDir = before };
         }
 
@@ -370,6 +383,26 @@ internal sealed class RestoreService(
         await _store.SaveAsync(status, cancellationToken).ConfigureAwait(false);
         Move(restoreId, _store.RestoreDir(restoreId), _store.DataDir);
         return status;
+    }
+
+    /// <summary>
+    /// Every restore keeps the data dir it replaced; only the newest <c>Agent:KeepPreviousDataDirs</c> (default 1)
+    /// are kept, the copy this restore is about to make included, so a rollback of this restore always works.
+    /// </summary>
+    private void PruneKeptDataDirs(string restoreId, string current)
+    {
+        var keepOlder = Math.Max(1, options.KeepPreviousDataDirs) - 1;
+        var parent = Path.GetDirectoryName(_store.DataDir)!;
+        var prefix = Path.GetFileName(_store.DataDir) + ".before-";
+        var older = new DirectoryInfo(parent).EnumerateDirectories(prefix + "*")
+            .Where(d => !string.Equals(d.FullName, current, StringComparison.Ordinal))
+            .OrderByDescending(d => d.LastWriteTimeUtc)
+            .Skip(keepOlder);
+        foreach (var dir in older)
+        {
+            dir.Delete(recursive: true);
+            Log.PrunedDataDir(logger, restoreId, dir.FullName);
+        }
     }
 
     private void Move(string restoreId, string from, string to)

@@ -8,17 +8,18 @@ using EtcdServerless.Core.Retention;
 
 namespace EtcdServerless.Cli.Commands;
 
-/// <summary><c>etcd-backup backup run|list|describe|verify|prune</c>.</summary>
+/// <summary><c>etcd-backup backup run|list|describe|verify|prune|delete</c>.</summary>
 internal static class BackupCommands
 {
     public static Command Create(CliConsole console)
     {
-        var backup = new Command("backup", "Run, list, describe, verify and prune backups.");
+        var backup = new Command("backup", "Run, list, describe, verify, prune and delete backups.");
         backup.Subcommands.Add(Run(console));
         backup.Subcommands.Add(List(console));
         backup.Subcommands.Add(Describe(console));
         backup.Subcommands.Add(Verify(console));
         backup.Subcommands.Add(Prune(console));
+        backup.Subcommands.Add(BackupDeleteCommand.Create(console));
         return backup;
     }
 
@@ -27,19 +28,26 @@ internal static class BackupCommands
         var config = CommonOptions.Config();
         var cluster = CommonOptions.Cluster();
         var output = CommonOptions.Output();
-        var command = new Command("run", "Take one verified, encrypted backup of each configured cluster (or --cluster) and print its manifest.") { config, cluster, output };
+        var backupName = BackupNames.Option();
+        var command = new Command("run", "Take one verified, encrypted backup of each configured cluster (or --cluster) and print its manifest.") { config, cluster, output, backupName };
         CommandAction.Set(command, console, async (parse, ct) =>
         {
             var session = CliSession.Open(parse, config, console);
             await using var disposeSession = session.ConfigureAwait(false);
             var app = session.Application;
+            await app.CleanupLeftoversAsync(ct).ConfigureAwait(false);
             var progress = new CliProgress(console);
             var results = new List<BackupResult>();
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
                 var result = await progress.StepAsync($"backing up {name} to {app.Store.Description}",
-                    c => app.RunBackupAsync(name, Core.Backup.BackupTrigger.OnDemand, c), ct).ConfigureAwait(false);
+                    c => app.RunBackupAsync(name, Core.Backup.BackupTrigger.OnDemand, c), r => r.Succeeded, ct).ConfigureAwait(false);
                 results.Add(result);
+                if (result.Succeeded && result.Manifest is not null && parse.GetValue(backupName) is { } named)
+                {
+                    await BackupNames.SetAsync(app.Store, result.Manifest, named, ct).ConfigureAwait(false);
+                }
+
                 if (!result.Succeeded)
                 {
                     await console.Error.WriteLineAsync($"error: backup of '{name}' failed{(result.FailedPhase is null ? "" : $" in {result.FailedPhase}")}: {result.Message}").ConfigureAwait(false);
@@ -55,6 +63,11 @@ internal static class BackupCommands
                 foreach (var result in results.Where(r => r.Manifest is not null))
                 {
                     await WriteManifestAsync(console.Out, result.Manifest!, ct).ConfigureAwait(false);
+                    if (parse.GetValue(backupName) is { } named && result.Succeeded)
+                    {
+                        await console.Out.WriteLineAsync($"{"name:",-16} {named}").ConfigureAwait(false);
+                    }
+
                     foreach (var warning in result.Warnings)
                     {
                         await console.Out.WriteLineAsync($"warning:         {warning}").ConfigureAwait(false);
@@ -81,7 +94,9 @@ internal static class BackupCommands
             var all = new List<BackupManifest>();
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
-                all.AddRange(await app.Catalog.ListAsync(name, ct).ConfigureAwait(false));
+                var scan = await app.Catalog.ScanAsync(name, ct).ConfigureAwait(false);
+                all.AddRange(scan.Backups);
+                await WriteDamagedAsync(console, scan.Damaged).ConfigureAwait(false);
             }
 
             if (parse.GetValue(output) == OutputFormat.Json)
@@ -90,10 +105,10 @@ internal static class BackupCommands
                 return 0;
             }
 
-            var table = new TextTable("CLUSTER", "BACKUP ID", "CREATED (UTC)", "REVISION", "KEYS", "SIZE", "KEK", "RETAIN UNTIL");
+            var table = new TextTable("CLUSTER", "BACKUP ID", "NAME", "CREATED (UTC)", "REVISION", "KEYS", "SIZE", "KEK", "RETAIN UNTIL");
             foreach (var m in all)
             {
-                table.AddRow(m.Cluster, m.BackupId, m.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                table.AddRow(m.Cluster, m.BackupId, await BackupNames.GetAsync(app.Store, m, ct).ConfigureAwait(false) ?? "-", m.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
                     m.Snapshot.Revision.ToString(CultureInfo.InvariantCulture), m.Snapshot.TotalKey.ToString(CultureInfo.InvariantCulture),
                     Bytes(m.Artifact.Size), $"{m.Key.KekId}/{m.Key.KekVersion}",
                     m.Artifact.RetainUntil?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-");
@@ -110,13 +125,13 @@ internal static class BackupCommands
         var config = CommonOptions.Config();
         var cluster = CommonOptions.Cluster();
         var output = CommonOptions.Output();
-        var id = new Argument<string>("ID") { Description = "The backup id (see backup list)." };
+        var id = new Argument<string>("ID") { Description = "The backup id or name (see backup list), or 'latest' (with --cluster when several are configured)." };
         var command = new Command("describe", "Print one backup's manifest.") { id, config, cluster, output };
         CommandAction.Set(command, console, async (parse, ct) =>
         {
             var session = CliSession.Open(parse, config, console);
             await using var disposeSession = session.ConfigureAwait(false);
-            var manifest = await session.Application.FindBackupAsync(parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
+            var manifest = await BackupNames.FindAsync(session.Application, parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
             if (parse.GetValue(output) == OutputFormat.Json)
             {
                 await CliJson.WriteAsync(console.Out, manifest, ct).ConfigureAwait(false);
@@ -136,16 +151,16 @@ internal static class BackupCommands
         var config = CommonOptions.Config();
         var cluster = CommonOptions.Cluster();
         var output = CommonOptions.Output();
-        var id = new Argument<string>("ID") { Description = "The backup id (see backup list)." };
+        var id = new Argument<string>("ID") { Description = "The backup id or name (see backup list), or 'latest' (with --cluster when several are configured)." };
         var command = new Command("verify", "Download, decrypt and re-check a backup (hashes, bbolt structure, revision, keys).") { id, config, cluster, output };
         CommandAction.Set(command, console, async (parse, ct) =>
         {
             var session = CliSession.Open(parse, config, console);
             await using var disposeSession = session.ConfigureAwait(false);
             var app = session.Application;
-            var manifest = await app.FindBackupAsync(parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
+            var manifest = await BackupNames.FindAsync(app, parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
             var report = await new CliProgress(console).StepAsync($"verifying {manifest.Cluster}/{manifest.BackupId}",
-                c => app.VerifyAsync(manifest, c), ct).ConfigureAwait(false);
+                c => app.VerifyAsync(manifest, c), r => r.Passed, ct).ConfigureAwait(false);
             if (parse.GetValue(output) == OutputFormat.Json)
             {
                 await CliJson.WriteAsync(console.Out, report, ct).ConfigureAwait(false);
@@ -189,7 +204,9 @@ internal static class BackupCommands
             var results = new List<(string Cluster, RetentionResult Result)>();
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
-                results.Add((name, await app.PruneAsync(name, dry, ct).ConfigureAwait(false)));
+                var result = await app.PruneAsync(name, dry, ct).ConfigureAwait(false);
+                await WriteDamagedAsync(console, result.Damaged).ConfigureAwait(false);
+                results.Add((name, result));
             }
 
             if (parse.GetValue(output) == OutputFormat.Json)
@@ -201,6 +218,7 @@ internal static class BackupCommands
                     keep = r.Result.Plan.ToKeep.Select(d => new { backupId = d.BackupId, reasons = d.Reasons }),
                     delete = r.Result.Plan.ToDelete.Select(d => d.BackupId),
                     deleted = r.Result.Deleted,
+                    wouldDelete = dry ? r.Result.ToDeleteNow : [],
                     skippedImmutable = r.Result.SkippedImmutable,
                     orphanedArtifacts = r.Result.OrphanedArtifacts,
                 }), ct).ConfigureAwait(false);
@@ -213,15 +231,17 @@ internal static class BackupCommands
                 var skipped = result.SkippedImmutable.ToDictionary(s => s.BackupId, StringComparer.Ordinal);
                 foreach (var decision in result.Plan.Decisions)
                 {
+                    // One classification for both modes: the dry run took the same immutability decisions.
                     var action = decision.Keep ? "keep"
                         : skipped.TryGetValue(decision.BackupId, out var skip) ? $"skipped: immutable until {skip.RetainUntil.UtcDateTime:yyyy-MM-dd HH:mm}"
-                        : dry ? "would delete" : result.Deleted.Contains(decision.BackupId) ? "deleted" : "not deleted";
+                        : !result.ToDeleteNow.Contains(decision.BackupId) ? "not deleted"
+                        : dry ? "would delete" : "deleted";
                     table.AddRow(name, decision.BackupId, action, string.Join(", ", decision.Reasons));
                 }
             }
 
             await table.WriteAsync(console.Out, ct).ConfigureAwait(false);
-            var deleted = results.Sum(r => dry ? r.Result.Plan.ToDelete.Count() : r.Result.Deleted.Count);
+            var deleted = results.Sum(r => r.Result.ToDeleteNow.Count);
             var skippedCount = results.Sum(r => r.Result.SkippedImmutable.Count);
             await console.Out.WriteLineAsync(dry
                 ? $"dry run: {deleted} backup(s) would be deleted, {skippedCount} still immutable"
@@ -229,6 +249,14 @@ internal static class BackupCommands
             return 0;
         });
         return command;
+    }
+
+    private static async Task WriteDamagedAsync(CliConsole console, IReadOnlyList<DamagedCatalogEntry> damaged)
+    {
+        foreach (var entry in damaged)
+        {
+            await console.Error.WriteLineAsync($"warning: {entry}").ConfigureAwait(false);
+        }
     }
 
     internal static async Task WriteManifestAsync(TextWriter writer, BackupManifest m, CancellationToken cancellationToken)

@@ -18,11 +18,24 @@ internal static class CommonOptions
         Description = "A configured cluster name (default: every configured cluster).",
     };
 
-    /// <summary><c>-o table|json</c> (table by default).</summary>
-    public static Option<OutputFormat> Output() => new("--output", "-o")
+    /// <summary><c>-o table|json</c> (table by default); etcdctl's <c>-w/--write-out</c> is the same option.</summary>
+    public static Option<OutputFormat> Output() => new("--output", "-o", "--write-out", "-w")
     {
-        Description = "Output format: table or json.",
+        Description = "Output format: table or json (-w/--write-out as in etcdctl).",
         DefaultValueFactory = _ => OutputFormat.Table,
+    };
+
+    /// <summary>
+    /// <c>--dial-timeout</c> as etcdctl takes it (a Go duration such as <c>5s</c>, <c>500ms</c>, <c>1m30s</c>),
+    /// defaulting to <c>ETCDCTL_DIAL_TIMEOUT</c>, else 5 seconds.
+    /// </summary>
+    public static Option<TimeSpan> DialTimeout() => new("--dial-timeout")
+    {
+        Description = "Connect timeout per member, e.g. 5s, 500ms, 1m (default $ETCDCTL_DIAL_TIMEOUT, else 5s).",
+        DefaultValueFactory = result => EtcdctlEnvironment.Read("ETCDCTL_DIAL_TIMEOUT") is { } env
+            ? GoDuration.Parse(result, env, "ETCDCTL_DIAL_TIMEOUT")
+            : TimeSpan.FromSeconds(5),
+        CustomParser = result => GoDuration.Parse(result, result.Tokens.Count == 1 ? result.Tokens[0].Value : "", "--dial-timeout"),
     };
 
     /// <summary><c>--config F</c>.</summary>

@@ -77,7 +77,7 @@ internal static class DemoCommand
                     }, cancellationToken).ConfigureAwait(false);
 
                     var result = await progress.StepAsync($"running a scheduled backup through the orchestration runner into {app.Store.Description}",
-                        ct => app.RunBackupAsync(ClusterName, Core.Backup.BackupTrigger.Scheduled, ct), cancellationToken).ConfigureAwait(false);
+                        ct => app.RunBackupAsync(ClusterName, Core.Backup.BackupTrigger.Scheduled, ct), r => r.Succeeded, cancellationToken).ConfigureAwait(false);
                     if (!result.Succeeded || result.Manifest is null)
                     {
                         throw new InvalidOperationException($"the demo backup failed{(result.FailedPhase is null ? "" : $" in {result.FailedPhase}")}: {result.Message}");
@@ -91,7 +91,7 @@ internal static class DemoCommand
                     }
 
                     var verification = await progress.StepAsync("verifying the backup (download, decrypt, re-check hashes, bbolt, revision, keys)",
-                        ct => app.VerifyAsync(manifest, ct), cancellationToken).ConfigureAwait(false);
+                        ct => app.VerifyAsync(manifest, ct), r => r.Passed, cancellationToken).ConfigureAwait(false);
                     foreach (var check in verification.Checks)
                     {
                         await progress.NoteAsync($"{(check.Passed ? "ok    " : "FAILED")} {check.Name}", cancellationToken).ConfigureAwait(false);
@@ -126,7 +126,7 @@ internal static class DemoCommand
                     }, cancellationToken).ConfigureAwait(false);
 
                     var restored = await progress.StepAsync("restoring the cluster from the backup through the member agents (mutual TLS)",
-                        ct => RestoreAsync(app, manifest.BackupId, ct), cancellationToken).ConfigureAwait(false);
+                        ct => RestoreAsync(app, manifest.BackupId, ct), r => r.Outcome == RestoreOutcome.Succeeded, cancellationToken).ConfigureAwait(false);
                     await WriteRestoreAsync(console.Out, restored).ConfigureAwait(false);
                     if (restored.Outcome != RestoreOutcome.Succeeded)
                     {

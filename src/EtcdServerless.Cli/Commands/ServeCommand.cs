@@ -19,6 +19,7 @@ internal static class ServeCommand
             var session = CliSession.Open(parse, config, console, LogLevel.Information, serveApi: true);
             await using var disposeSession = session.ConfigureAwait(false);
             var options = session.Configuration.Options;
+            await session.Application.CleanupLeftoversAsync(ct).ConfigureAwait(false);
             var listen = parse.GetValue(urls) ?? options.Api.Urls;
             var server = await ApiServer.StartAsync(session.Application.Api, listen, session.LoggerFactory, services =>
             {

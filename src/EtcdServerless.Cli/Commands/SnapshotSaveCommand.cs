@@ -9,7 +9,8 @@ using EtcdServerless.Etcd.Endpoints;
 namespace EtcdServerless.Cli.Commands;
 
 /// <summary>
-/// <c>etcd-backup snapshot save FILE --endpoints URL[,URL...] [--cacert F --cert F --key F] [--user U:P] [-o table|json]</c>:
+/// <c>etcd-backup snapshot save FILE --endpoints URL[,URL...] [--cacert F --cert F --key F] [--user U:P] [--dial-timeout 5s] [-w|-o table|json]</c>
+/// (flags default to etcdctl's <c>ETCDCTL_*</c> variables):
 /// picks a healthy member (followers first), streams a snapshot, verifies its sha256 trailer and writes a file
 /// byte-identical to <c>etcdctl snapshot save</c>; falls back to the next member if the stream breaks.
 /// </summary>
@@ -18,20 +19,29 @@ internal static class SnapshotSaveCommand
     public static Command Create(CliConsole console)
     {
         var file = new Argument<FileInfo>("FILE") { Description = "Where to write the snapshot (written as FILE.part, renamed when verified)." };
+        // Each flag falls back to etcdctl's environment variable, so an etcdctl shell setup works as is.
         var endpoints = new Option<string>("--endpoints")
         {
-            Description = "Comma-separated client URLs of one or more members (others are discovered via MemberList).",
-            Required = true,
+            Description = "Comma-separated client URLs of one or more members (others are discovered via MemberList); default $ETCDCTL_ENDPOINTS.",
+            DefaultValueFactory = result => EtcdctlEnvironment.Read("ETCDCTL_ENDPOINTS") ?? EtcdctlEnvironment.Missing(result, "--endpoints is required (or set ETCDCTL_ENDPOINTS)"),
         };
-        var caCert = new Option<FileInfo?>("--cacert") { Description = "PEM CA bundle that signs the members' server certificates." };
-        var cert = new Option<FileInfo?>("--cert") { Description = "PEM client certificate (etcd --client-cert-auth)." };
-        var key = new Option<FileInfo?>("--key") { Description = "PEM key of --cert." };
-        var user = new Option<string?>("--user") { Description = "USER:PASSWORD for etcd auth (the snapshot needs the root role)." };
-        var dialTimeout = new Option<TimeSpan>("--dial-timeout")
+        var caCert = new Option<FileInfo?>("--cacert")
         {
-            Description = "Connect timeout per member.",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
+            Description = "PEM CA bundle that signs the members' server certificates (default $ETCDCTL_CACERT).",
+            DefaultValueFactory = _ => EtcdctlEnvironment.File("ETCDCTL_CACERT"),
         };
+        var cert = new Option<FileInfo?>("--cert")
+        {
+            Description = "PEM client certificate, etcd --client-cert-auth (default $ETCDCTL_CERT).",
+            DefaultValueFactory = _ => EtcdctlEnvironment.File("ETCDCTL_CERT"),
+        };
+        var key = new Option<FileInfo?>("--key") { Description = "PEM key of --cert (default $ETCDCTL_KEY).", DefaultValueFactory = _ => EtcdctlEnvironment.File("ETCDCTL_KEY") };
+        var user = new Option<string?>("--user")
+        {
+            Description = "USER:PASSWORD for etcd auth, the snapshot needs the root role (default $ETCDCTL_USER).",
+            DefaultValueFactory = _ => EtcdctlEnvironment.Read("ETCDCTL_USER"),
+        };
+        var dialTimeout = CommonOptions.DialTimeout();
         var output = CommonOptions.Output();
 
         var command = new Command("save", "Stream a verified snapshot from etcd to a file (etcdctl-compatible).")
@@ -41,6 +51,12 @@ internal static class SnapshotSaveCommand
         CommandAction.Set(command, console, async (parse, cancellationToken) =>
         {
             var path = parse.GetRequiredValue(file).FullName;
+            if (Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
+            {
+                // Checked before connecting, so the error names the folder instead of a staging file inside it.
+                throw new DirectoryNotFoundException($"output folder '{folder}' does not exist (create it first, or choose another FILE)");
+            }
+
             var uris = EtcdClientOptions.ParseEndpoints(parse.GetRequiredValue(endpoints));
             var (username, password) = parse.GetValue(user) is { } u ? EtcdClientOptions.ParseUser(u) : ((string?)null, (string?)null);
             var template = new EtcdClientOptions

@@ -1,6 +1,7 @@
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
+using EtcdServerless.Core.IO;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Retention;
@@ -75,6 +76,21 @@ internal sealed class BackupApplication : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Removes what a crashed run (kill -9, power loss) left: staged partial writes in a local store and scratch
+    /// files no live process holds. Returns how many files were removed.
+    /// </summary>
+    public async Task<int> CleanupLeftoversAsync(CancellationToken cancellationToken = default)
+    {
+        var removed = PrivateTempFiles.SweepLeftovers(PrivateTempFiles.EnsureFolder(Environment.Pipeline.TempDirectory));
+        if (Store is LocalDirectoryBackupStore local)
+        {
+            removed += await local.CleanupStagingAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+
+        return removed;
+    }
+
     /// <summary>True when the cluster is configured.</summary>
     public bool IsKnownCluster(string cluster) => Options.Clusters.ContainsKey(cluster);
 
@@ -134,13 +150,30 @@ internal sealed class BackupApplication : IAsyncDisposable
     /// <summary>Maps an API/CLI request to the orchestration input; no members given = the cluster's configured members.</summary>
     public RestoreRequest ToRestoreRequest(RestoreApiRequest request) => RestoreRequests.Create(Options, request);
 
-    /// <summary>Finds a backup by id in <paramref name="cluster"/>, or in every configured cluster (and the store's folders).</summary>
+    /// <summary>
+    /// Finds a backup by reference (an id, or <c>latest</c>) in <paramref name="cluster"/>, or in every configured
+    /// cluster. <c>latest</c> needs the cluster unless only one is configured.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a backup reference, or <c>latest</c> without a cluster.</exception>
     /// <exception cref="KeyNotFoundException">No cluster has that backup.</exception>
     public async Task<BackupManifest> FindBackupAsync(string backupId, string? cluster, CancellationToken cancellationToken = default)
     {
-        if (!BackupNaming.TryParseBackupId(backupId, out _, out _))
+        if (!BackupNaming.TryParseReference(backupId, out var latest, out var error))
         {
-            throw new ArgumentException($"'{backupId}' is not a backup id (expected e.g. 20261121T101500Z-000000000042)", nameof(backupId));
+            throw new ArgumentException(error);
+        }
+
+        if (cluster is not null)
+        {
+            Options.GetCluster(cluster);
+        }
+
+        if (latest)
+        {
+            var name = cluster ?? (Options.Clusters.Count == 1 ? Options.Clusters.Keys.Single()
+                : throw new ArgumentException($"'{BackupNaming.Latest}' needs --cluster: {Options.Clusters.Count} clusters are configured"));
+            return await Catalog.GetLatestAsync(name, cancellationToken).ConfigureAwait(false)
+                ?? throw new KeyNotFoundException($"cluster '{name}' has no backups in {Store.Description}");
         }
 
         IEnumerable<string> clusters = cluster is null ? Options.Clusters.Keys.Order(StringComparer.Ordinal) : [cluster];

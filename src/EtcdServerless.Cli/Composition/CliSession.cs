@@ -25,6 +25,11 @@ internal sealed class CliSession : IAsyncDisposable
     {
         var verbose = parseResult.GetValue(CommonOptions.Verbose);
         var configuration = ConfigurationLoader.Load(parseResult.GetValue(configOption)?.FullName);
+        foreach (var warning in configuration.Warnings)
+        {
+            console.Error.WriteLine($"warning: {warning}");
+        }
+
         var apiKey = configuration.Options.Api.ApiKey;
         if (serveApi)
         {

@@ -50,20 +50,45 @@ internal static class ConfigurationLoader
 
         var baseDirectory = path is null ? Environment.CurrentDirectory : Path.GetDirectoryName(path)!;
         string? Lookup(string name) => environment[name] as string;
-        var options = new EtcdBackupOptions();
-        try
-        {
-            configuration.Bind(options);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // The binder names the key it could not convert (e.g. "Store:ImmutabilityDays").
-            throw new InvalidOperationException($"invalid configuration{(path is null ? "" : $" ({path})")}: {ex.Message}", ex);
-        }
-
+        var warnings = new List<string>();
+        var options = EtcdBackupConfiguration.Bind(configuration, path ?? "environment", reportUnknownRootKeys: path is not null, warnings);
         EtcdBackupConfiguration.Complete(options, baseDirectory, Lookup);
         EtcdBackupConfiguration.ThrowIfInvalid(options, path ?? "environment");
-        return new LoadedConfiguration(options, path);
+        ThrowIfTlsSecretUris(options, path ?? "environment");
+        return new LoadedConfiguration(options, path) { Warnings = warnings };
+    }
+
+    /// <summary>
+    /// Key Vault secret URIs in TLS settings are for the Function App, which resolves them once at start. The CLI
+    /// runs where the PEM files are (it also hands file paths to etcdctl-style flags and to the agents' operators),
+    /// so a secret URI here is a configuration error naming the key, not a late "file not found".
+    /// </summary>
+    internal static void ThrowIfTlsSecretUris(EtcdBackupOptions options, string source)
+    {
+        var keys = new List<string>();
+        void Check(string key, string? value)
+        {
+            if (EtcdServerless.Azure.KeyVault.KeyVaultSecretReference.IsSecretUri(value))
+            {
+                keys.Add(key);
+            }
+        }
+
+        foreach (var (name, cluster) in options.Clusters)
+        {
+            Check($"Clusters:{name}:Tls:CaFile", cluster.Tls?.CaFile);
+            Check($"Clusters:{name}:Tls:CertFile", cluster.Tls?.CertFile);
+            Check($"Clusters:{name}:Tls:KeyFile", cluster.Tls?.KeyFile);
+        }
+
+        Check("Restore:AgentTls:CaFile", options.Restore?.AgentTls?.CaFile);
+        Check("Restore:AgentTls:CertFile", options.Restore?.AgentTls?.CertFile);
+        Check("Restore:AgentTls:KeyFile", options.Restore?.AgentTls?.KeyFile);
+        if (keys.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"invalid configuration ({source}): {string.Join(", ", keys)}: a Key Vault secret URI is read by the Function App only; the CLI needs a PEM file path");
+        }
     }
 
     /// <summary>
@@ -118,4 +143,8 @@ internal static class ConfigurationLoader
 }
 
 /// <summary>The validated options and the file they came from (null when none).</summary>
-internal sealed record LoadedConfiguration(EtcdBackupOptions Options, string? Path);
+internal sealed record LoadedConfiguration(EtcdBackupOptions Options, string? Path)
+{
+    /// <summary>Unknown keys that were ignored (errors with <c>StrictConfiguration</c>).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}

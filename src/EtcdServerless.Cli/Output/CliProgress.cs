@@ -12,8 +12,15 @@ internal sealed class CliProgress(CliConsole console)
     /// <summary>True when progress goes to a real terminal.</summary>
     public bool Interactive { get; } = ReferenceEquals(console.Error, Console.Error) && !Console.IsErrorRedirected;
 
-    /// <summary>Runs one step and reports it.</summary>
-    public async Task<T> StepAsync<T>(string description, Func<CancellationToken, Task<T>> step, CancellationToken cancellationToken = default)
+    /// <summary>Runs one step and reports it (a step that throws is reported failed).</summary>
+    public Task<T> StepAsync<T>(string description, Func<CancellationToken, Task<T>> step, CancellationToken cancellationToken = default) =>
+        StepAsync(description, step, succeeded: null, cancellationToken);
+
+    /// <summary>
+    /// Runs one step whose failures come back as results: <paramref name="succeeded"/> decides whether the line says
+    /// <c>ok</c> or <c>failed</c>, so no <c>ok</c> is ever printed above the step's error.
+    /// </summary>
+    public async Task<T> StepAsync<T>(string description, Func<CancellationToken, Task<T>> step, Func<T, bool>? succeeded, CancellationToken cancellationToken = default)
     {
         var watch = Stopwatch.StartNew();
         if (Interactive)
@@ -24,7 +31,9 @@ internal sealed class CliProgress(CliConsole console)
             {
                 result = await step(cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
-            ansi.MarkupLine($"[green]ok[/] {Markup.Escape(description)} [grey]({Seconds(watch)})[/]");
+            ansi.MarkupLine(succeeded is null || succeeded(result)
+                ? $"[green]ok[/] {Markup.Escape(description)} [grey]({Seconds(watch)})[/]"
+                : $"[red]failed[/] {Markup.Escape(description)} [grey]({Seconds(watch)})[/]");
             return result;
         }
 
@@ -32,7 +41,9 @@ internal sealed class CliProgress(CliConsole console)
         try
         {
             var result = await step(cancellationToken).ConfigureAwait(false);
-            await console.Error.WriteLineAsync($"    ok ({Seconds(watch)})".AsMemory(), cancellationToken).ConfigureAwait(false);
+            await console.Error.WriteLineAsync(
+                (succeeded is null || succeeded(result) ? $"    ok ({Seconds(watch)})" : $"    failed after {Seconds(watch)}").AsMemory(),
+                cancellationToken).ConfigureAwait(false);
             return result;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

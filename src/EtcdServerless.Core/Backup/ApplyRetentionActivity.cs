@@ -41,7 +41,8 @@ internal sealed class ApplyRetentionActivity(BackupEnvironment environment) : IA
             {
                 Deleted = result.Deleted,
                 Protected = protectedIds,
-                Errors = [.. result.OrphanedArtifacts.Select(a => $"artifact {a} could not be deleted (orphaned)")],
+                Errors = [.. result.OrphanedArtifacts.Select(a => $"artifact {a} could not be deleted (orphaned)"),
+                    .. result.Damaged.Select(d => d.ToString())],
             };
         }
         catch (Exception ex) when (ex is BackupStoreException or IOException or InvalidOperationException or System.Text.Json.JsonException)

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Storage;
@@ -63,13 +64,37 @@ internal interface IEtcdClientFactory
     EtcdClient Create(ClusterOptions cluster, Uri endpoint, ILogger? logger = null) => new(CreateOptions(cluster, endpoint), logger);
 }
 
-/// <summary>The default factory: TLS material by file, password inline or from a file.</summary>
+/// <summary>A cluster's TLS material held in memory (resolved from Key Vault at start): CA roots and/or a client certificate.</summary>
+internal sealed record ClusterTlsCertificates(X509Certificate2Collection? TrustedCa, X509Certificate2? ClientCertificate);
+
+/// <summary>
+/// The default factory: TLS material by file, or in memory for the clusters given (by their
+/// <see cref="ClusterOptions"/> instance), password inline or from a file.
+/// </summary>
 internal sealed class EtcdClientFactory : IEtcdClientFactory
 {
+    private readonly IReadOnlyDictionary<ClusterOptions, ClusterTlsCertificates> _inMemory;
+
+    /// <param name="inMemoryTls">
+    /// Clusters whose Tls settings were resolved into certificates; their file settings (secret URIs) are then
+    /// ignored. Keyed by reference: the <see cref="ClusterOptions"/> instances of the options in use.
+    /// </param>
+    public EtcdClientFactory(IReadOnlyDictionary<ClusterOptions, ClusterTlsCertificates>? inMemoryTls = null)
+    {
+        _inMemory = inMemoryTls ?? new Dictionary<ClusterOptions, ClusterTlsCertificates>(ReferenceEqualityComparer.Instance);
+    }
+
     public EtcdClientOptions CreateOptions(ClusterOptions cluster, Uri endpoint)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(endpoint);
+        if (!_inMemory.TryGetValue(cluster, out var certificates) && IsSecretUri(cluster.Tls))
+        {
+            // Without this, a secret URI would reach the channel as a file name and fail as "file not found".
+            throw new InvalidOperationException(
+                "Clusters:*:Tls holds Key Vault secret URIs that were not resolved: only the Function App reads them (at start); elsewhere give PEM files.");
+        }
+
         var password = cluster.Auth.Password;
         if (password is null && cluster.Auth.PasswordFile is { Length: > 0 } file)
         {
@@ -79,11 +104,16 @@ internal sealed class EtcdClientFactory : IEtcdClientFactory
         return new EtcdClientOptions
         {
             Endpoint = endpoint,
-            CaFile = cluster.Tls.CaFile,
-            CertFile = cluster.Tls.CertFile,
-            KeyFile = cluster.Tls.KeyFile,
+            CaFile = certificates is null ? cluster.Tls.CaFile : null,
+            CertFile = certificates is null ? cluster.Tls.CertFile : null,
+            KeyFile = certificates is null ? cluster.Tls.KeyFile : null,
+            TrustedCa = certificates?.TrustedCa,
+            ClientCertificate = certificates?.ClientCertificate,
             Username = string.IsNullOrEmpty(cluster.Auth.Username) ? null : cluster.Auth.Username,
             Password = string.IsNullOrEmpty(cluster.Auth.Username) ? null : password,
         };
     }
+
+    private static bool IsSecretUri(TlsOptions tls) =>
+        EtcdBackupConfiguration.IsSecretUri(tls.CaFile) || EtcdBackupConfiguration.IsSecretUri(tls.CertFile) || EtcdBackupConfiguration.IsSecretUri(tls.KeyFile);
 }

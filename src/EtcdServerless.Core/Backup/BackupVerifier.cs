@@ -46,16 +46,11 @@ internal sealed class BackupVerifier(IBackupStore store, IKeyStore keys, string?
         }
 
         checks.Add(Compare("artifact.size", manifest.Artifact.Size, info.Length));
-        var tempPath = Path.Combine(tempDirectory ?? Path.GetTempPath(), $"etcd-backup-verify-{Guid.NewGuid():N}.snap");
-        var temp = new FileStream(tempPath, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.ReadWrite,
-            Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
-            BufferSize = 1 << 20,
-        });
+        // The decrypted snapshot needs random access for the bbolt checks: a private, already-unlinked scratch file.
+        var temp = PrivateTempFiles.Create(tempDirectory, "verify");
         await using (temp.ConfigureAwait(false))
         {
+            EnvelopeHeader? header = null;
             using var cipherHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             using var plainHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long plainSize = 0;
@@ -73,6 +68,7 @@ internal sealed class BackupVerifier(IBackupStore store, IKeyStore keys, string?
                             checks.Add(new VerificationCheck("key.version",
                                 plain.Header.KeyId == manifest.Key.KekId && plain.Header.KeyVersion == manifest.Key.KekVersion,
                                 $"{manifest.Key.KekId}/{manifest.Key.KekVersion}", $"{plain.Header.KeyId}/{plain.Header.KeyVersion}"));
+                            header = plain.Header;
                             var buffer = new byte[1 << 16];
                             int read;
                             while ((read = await plain.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
@@ -96,6 +92,13 @@ internal sealed class BackupVerifier(IBackupStore store, IKeyStore keys, string?
             }
 
             checks.Insert(1, Compare("artifact.sha256", manifest.Artifact.Sha256, Convert.ToHexStringLower(cipherHash.GetHashAndReset())));
+
+            // Identity: the manifest's MAC and the artifact header's bound identity (a replay under a new id fails here).
+            foreach (var (name, passed, detail) in await ManifestAuthenticator.CheckAsync(manifest, header, keys, new BackupCatalog(store), cancellationToken).ConfigureAwait(false))
+            {
+                checks.Add(new VerificationCheck(name, passed, Detail: detail));
+            }
+
             if (!checks.Single(c => c.Name == "decrypt").Passed)
             {
                 return Result();

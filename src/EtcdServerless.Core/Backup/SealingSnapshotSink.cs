@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Crypto;
+using EtcdServerless.Core.IO;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Storage;
 using EtcdServerless.Etcd.Capture;
@@ -46,15 +47,8 @@ internal sealed class SealingSnapshotSink : ISnapshotSink<StagedArtifact>
         _backupId = BackupNaming.CreateBackupId(input.StartedAt, source.Revision);
         _artifactName = BackupNaming.ArtifactName(input.Cluster, _backupId);
         _retainUntil = environment.Time.GetUtcNow().AddDays(environment.Options.Store.ImmutabilityDays);
-        var tempPath = Path.Combine(environment.TempDirectory, $"etcd-backup-{input.Cluster}-{_backupId}-{Guid.NewGuid():N}.snap");
-        _temp = new FileStream(tempPath, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.None,
-            Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
-            BufferSize = TempFileBufferSize,
-        });
+        // Plaintext: a private, already-unlinked scratch file (no copy survives any exit, kill -9 included).
+        _temp = PrivateTempFiles.Create(environment.Pipeline.TempDirectory, "capture", TempFileBufferSize);
     }
 
     /// <summary>Creates the temp file and opens the staged upload for one attempt from <paramref name="source"/>.</summary>
@@ -73,7 +67,8 @@ internal sealed class SealingSnapshotSink : ISnapshotSink<StagedArtifact>
                     Tags = BackupCatalog.ArtifactTags(input.Cluster, source.Revision, verified: true),
                 },
                 cancellationToken).ConfigureAwait(false);
-            sink._envelope = await EnvelopeWriteStream.CreateAsync(sink._writer.Content, kek, environment.Pipeline.Envelope, leaveOpen: true, cancellationToken)
+            sink._envelope = await EnvelopeWriteStream.CreateAsync(
+                sink._writer.Content, kek, environment.Pipeline.Envelope, ManifestAuthenticator.Identity(input.Cluster, sink._backupId), leaveOpen: true, cancellationToken)
                 .ConfigureAwait(false);
             return sink;
         }

@@ -32,7 +32,7 @@ internal sealed class WriteManifestActivity(BackupEnvironment environment) : IAc
             var previous = (await catalog.ListAsync(input.Cluster, cancellationToken).ConfigureAwait(false))
                 .FirstOrDefault(m => string.CompareOrdinal(m.BackupId, staged.BackupId) < 0);
             var dropped = IsDrop(staged.Snapshot.TotalKey, previous?.Snapshot.TotalKey, environment.Pipeline.KeyCountDropThreshold);
-            var manifest = new BackupManifest
+            var unsigned = new BackupManifest
             {
                 BackupId = staged.BackupId,
                 Cluster = input.Cluster,
@@ -45,6 +45,12 @@ internal sealed class WriteManifestActivity(BackupEnvironment environment) : IAc
                 Durations = staged.Durations with { Total = input.Now - input.StartedAt },
                 Flags = new BackupFlags { Verified = true, KeyCountDropped = dropped },
             };
+            BackupManifest manifest;
+            using (var kek = await environment.Keys.GetAsync(staged.Key.KekId, staged.Key.KekVersion, cancellationToken).ConfigureAwait(false))
+            {
+                manifest = ManifestAuthenticator.Sign(unsigned, kek);
+            }
+
             await catalog.WriteManifestAsync(manifest, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (dropped)
             {
@@ -56,6 +62,10 @@ internal sealed class WriteManifestActivity(BackupEnvironment environment) : IAc
         catch (BackupObjectExistsException ex)
         {
             return new WriteManifestResult { Succeeded = false, Message = $"Backup {staged.BackupId} already has a manifest: {ex.Message}" };
+        }
+        catch (KeyNotFoundException ex)
+        {
+            return new WriteManifestResult { Succeeded = false, Message = $"Signing the manifest failed: {ex.Message}" };
         }
         catch (Exception ex) when (ex is BackupStoreException or InvalidOperationException)
         {

@@ -77,21 +77,30 @@ internal sealed class BackupCatalog
         }
     }
 
-    /// <summary>The cluster's backups (manifests), newest first.</summary>
-    public async Task<IReadOnlyList<BackupManifest>> ListAsync(string cluster, CancellationToken cancellationToken = default)
+    /// <summary>The cluster's readable backups (manifests), newest first; damaged catalog entries are left out (see <see cref="ScanAsync"/>).</summary>
+    public async Task<IReadOnlyList<BackupManifest>> ListAsync(string cluster, CancellationToken cancellationToken = default) =>
+        (await ScanAsync(cluster, cancellationToken).ConfigureAwait(false)).Backups;
+
+    /// <summary>
+    /// The cluster's backups, newest first, and the catalog entries that could not be read (unparsable, too
+    /// large, or describing another backup). One damaged manifest never hides the others: it is reported by
+    /// name and skipped, so listing, retention and new backups go on.
+    /// </summary>
+    public async Task<CatalogScan> ScanAsync(string cluster, CancellationToken cancellationToken = default)
     {
         var ids = await ListBackupIdsAsync(cluster, cancellationToken).ConfigureAwait(false);
         var manifests = new List<BackupManifest>(ids.Count);
+        var damaged = new List<DamagedCatalogEntry>();
         foreach (var id in ids)
         {
-            var manifest = await TryReadAsync(cluster, id, cancellationToken).ConfigureAwait(false);
+            var manifest = await TryReadOrReportAsync(cluster, id, damaged, cancellationToken).ConfigureAwait(false);
             if (manifest is not null)
             {
                 manifests.Add(manifest);
             }
         }
 
-        return manifests;
+        return new CatalogScan(manifests, damaged);
     }
 
     /// <summary>Backup ids that have a manifest, newest first (no manifest is read).</summary>
@@ -118,9 +127,10 @@ internal sealed class BackupCatalog
     /// <summary>The newest backup, or <see langword="null"/> when the cluster has none.</summary>
     public async Task<BackupManifest?> GetLatestAsync(string cluster, CancellationToken cancellationToken = default)
     {
+        // A damaged newest entry is skipped: "latest" is the newest backup that can be trusted to describe itself.
         foreach (var id in await ListBackupIdsAsync(cluster, cancellationToken).ConfigureAwait(false))
         {
-            var manifest = await TryReadAsync(cluster, id, cancellationToken).ConfigureAwait(false);
+            var manifest = await TryReadOrReportAsync(cluster, id, damaged: null, cancellationToken).ConfigureAwait(false);
             if (manifest is not null)
             {
                 return manifest;
@@ -188,6 +198,20 @@ internal sealed class BackupCatalog
         return new OrphanCleanupResult(deleted, immutable);
     }
 
+    private async Task<BackupManifest?> TryReadOrReportAsync(
+        string cluster, string backupId, List<DamagedCatalogEntry>? damaged, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await TryReadAsync(cluster, backupId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
+        {
+            damaged?.Add(new DamagedCatalogEntry(BackupNaming.ManifestName(cluster, backupId), backupId, ex.Message));
+            return null;
+        }
+    }
+
     private async Task<BackupManifest?> TryReadAsync(string cluster, string backupId, CancellationToken cancellationToken)
     {
         var name = BackupNaming.ManifestName(cluster, backupId);
@@ -220,7 +244,13 @@ internal sealed class BackupCatalog
                 throw new InvalidDataException($"Manifest '{name}' is not a valid manifest: {ex.Message}", ex);
             }
 
-            if (manifest is null || !string.Equals(manifest.BackupId, backupId, StringComparison.Ordinal)
+            if (manifest?.Source is null || manifest.Snapshot is null || manifest.Artifact is null || manifest.Key is null
+                || manifest.Durations is null || manifest.Flags is null)
+            {
+                throw new InvalidDataException($"Manifest '{name}' is incomplete (a section is missing or null).");
+            }
+
+            if (!string.Equals(manifest.BackupId, backupId, StringComparison.Ordinal)
                 || !string.Equals(manifest.Cluster, cluster, StringComparison.Ordinal))
             {
                 throw new InvalidDataException($"Manifest '{name}' does not describe backup '{backupId}' of cluster '{cluster}'.");
@@ -229,6 +259,16 @@ internal sealed class BackupCatalog
             return manifest;
         }
     }
+}
+
+/// <summary>What <see cref="BackupCatalog.ScanAsync"/> found: the readable backups and the damaged entries.</summary>
+internal sealed record CatalogScan(IReadOnlyList<BackupManifest> Backups, IReadOnlyList<DamagedCatalogEntry> Damaged);
+
+/// <summary>A manifest that could not be read: its object name, the backup id in that name, and why.</summary>
+internal sealed record DamagedCatalogEntry(string Name, string BackupId, string Reason)
+{
+    /// <summary>One line for warnings: "manifest NAME is damaged: REASON (skipped)".</summary>
+    public override string ToString() => $"manifest {Name} is damaged and was skipped: {Reason}";
 }
 
 /// <summary>Outcome of an orphan cleanup.</summary>

@@ -6,8 +6,8 @@ namespace EtcdServerless.Core.Catalog;
 /// </summary>
 internal sealed record BackupManifest
 {
-    /// <summary>Current manifest schema version.</summary>
-    public const int CurrentSchemaVersion = 1;
+    /// <summary>Current manifest schema version (2: carries <see cref="Integrity"/>; 1 is still read).</summary>
+    public const int CurrentSchemaVersion = 2;
 
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
 
@@ -32,6 +32,22 @@ internal sealed record BackupManifest
     public BackupDurations Durations { get; init; } = new();
 
     public BackupFlags Flags { get; init; } = new();
+
+    /// <summary>
+    /// The MAC binding every field above to the key (schema 2); null in manifests written before identity
+    /// binding. See <see cref="ManifestAuthenticator"/> and docs/format.md.
+    /// </summary>
+    public ManifestIntegrity? Integrity { get; init; }
+}
+
+/// <summary>A manifest's MAC: HMAC-SHA256 under a key derived (HKDF-SHA256) from the KEK named in the manifest.</summary>
+internal sealed record ManifestIntegrity
+{
+    /// <summary>The algorithm, <see cref="ManifestAuthenticator.Algorithm"/>.</summary>
+    public string Algorithm { get; init; } = "";
+
+    /// <summary>The MAC (lowercase hex) over the manifest serialized without this section.</summary>
+    public string Mac { get; init; } = "";
 }
 
 /// <summary>The member the snapshot was streamed from.</summary>

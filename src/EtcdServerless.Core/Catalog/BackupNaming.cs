@@ -15,6 +15,33 @@ internal static partial class BackupNaming
     public const string ManifestSuffix = ".manifest.json";
     private const string TimeFormat = "yyyyMMdd'T'HHmmssfff'Z'";
 
+    /// <summary>The word every verb and API accepts instead of an id: the cluster's newest readable backup.</summary>
+    public const string Latest = "latest";
+
+    /// <summary>What a backup reference looks like, for error messages (a valid example id).</summary>
+    public const string ReferenceHint = "expected a backup id such as 20261121T101500123Z-r000000000042, or 'latest'";
+
+    /// <summary>True for <c>latest</c> (any case).</summary>
+    public static bool IsLatest(string? reference) => string.Equals(reference?.Trim(), Latest, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The one parser of backup references (CLI verbs, HTTP bodies, restore): <c>latest</c> or a backup id.
+    /// Returns false with a one-line <paramref name="error"/> otherwise.
+    /// </summary>
+    public static bool TryParseReference(string? reference, out bool latest, [NotNullWhen(false)] out string? error)
+    {
+        latest = IsLatest(reference);
+        if (latest || TryParseBackupId(reference, out _, out _))
+        {
+            error = null;
+            return true;
+        }
+
+        var shown = reference is null ? "" : reference.Length > 64 ? reference[..64] + "..." : reference;
+        error = $"'{shown}' is not a backup reference ({ReferenceHint})";
+        return false;
+    }
+
     /// <summary>Creates the id of a backup taken at <paramref name="created"/> of a snapshot at <paramref name="revision"/>.</summary>
     public static string CreateBackupId(DateTimeOffset created, long revision)
     {
@@ -43,12 +70,18 @@ internal static partial class BackupNaming
         return true;
     }
 
+    /// <summary>The cluster-name rule, for messages.</summary>
+    public const string ClusterRule = "1-63 characters of lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
+
+    /// <summary>True for a valid cluster name: the one rule configuration validation and object names share.</summary>
+    public static bool IsValidCluster(string? cluster) => !string.IsNullOrEmpty(cluster) && ClusterPattern().IsMatch(cluster);
+
     /// <summary>Throws <see cref="ArgumentException"/> for an invalid cluster name (DNS-label-like, 1-63 chars).</summary>
     public static void ValidateCluster(string cluster)
     {
-        if (string.IsNullOrEmpty(cluster) || !ClusterPattern().IsMatch(cluster))
+        if (!IsValidCluster(cluster))
         {
-            throw new ArgumentException($"Invalid cluster name '{cluster}': use 1-63 characters of [a-z0-9-_.], starting with a letter or digit.", nameof(cluster));
+            throw new ArgumentException($"Invalid cluster name '{cluster}': use {ClusterRule}.", nameof(cluster));
         }
     }
 

@@ -16,11 +16,52 @@ public static class EtcdBackupConfiguration
     /// <exception cref="InvalidOperationException">The configuration is not usable; the message lists every error by key.</exception>
     public static EtcdBackupOptions Load(IConfiguration configuration, string? baseDirectory = null, string? source = null)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        var options = new EtcdBackupOptions();
-        configuration.Bind(options);
+        var options = Bind(configuration, source, reportUnknownRootKeys: false, warnings: null);
         Complete(options, baseDirectory);
         ThrowIfInvalid(options, source);
+        return options;
+    }
+
+    /// <summary>
+    /// Checks every key against the options' shape, then binds. A value that does not convert is an error naming
+    /// its key (the binder would silently drop the whole cluster holding it); an unknown key goes to
+    /// <paramref name="warnings"/>, or is an error with <c>StrictConfiguration</c>. Root keys that are no section
+    /// of ours count only with <paramref name="reportUnknownRootKeys"/> (a dedicated file; app settings hold
+    /// unrelated keys).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A value does not bind; the message lists every error by key.</exception>
+    internal static EtcdBackupOptions Bind(IConfiguration configuration, string? source, bool reportUnknownRootKeys, ICollection<string>? warnings)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var where = source is null ? "" : $" ({source})";
+        var check = ConfigurationKeyChecker.Check(configuration, reportUnknownRootKeys);
+        var strict = bool.TryParse(configuration[nameof(EtcdBackupOptions.StrictConfiguration)], out var s) && s;
+        var unknown = check.UnknownKeys.Select(k => $"{k}: unknown key (a typo? see docs/configuration.md)").ToList();
+        var errors = strict ? [.. check.Errors, .. unknown] : check.Errors;
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException($"invalid configuration{where}: {string.Join("; ", errors)}");
+        }
+
+        if (!strict && warnings is not null)
+        {
+            foreach (var line in unknown)
+            {
+                warnings.Add($"configuration{where}: {line}; ignored");
+            }
+        }
+
+        var options = new EtcdBackupOptions();
+        try
+        {
+            configuration.Bind(options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder names the key it could not convert (e.g. "Store:ImmutabilityDays").
+            throw new InvalidOperationException($"invalid configuration{where}: {ex.Message}", ex);
+        }
+
         return options;
     }
 

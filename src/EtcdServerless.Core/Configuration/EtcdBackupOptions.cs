@@ -20,6 +20,9 @@ public sealed class EtcdBackupOptions
 
     /// <summary>How the restore orchestration reaches the member agents.</summary>
     public RestoreSettings Restore { get; set; } = new();
+
+    /// <summary>Unknown configuration keys (typos) are errors instead of warnings.</summary>
+    public bool StrictConfiguration { get; set; }
 }
 
 /// <summary>Restore settings (config section <c>Restore</c>).</summary>
@@ -51,8 +54,11 @@ public sealed class AgentTlsOptions
 /// <summary>Backup store settings.</summary>
 public sealed class StoreOptions
 {
-    /// <summary><c>file:///dir</c>, <c>https://acct.blob.core.windows.net/container</c> or an Azurite URL.</summary>
+    /// <summary><c>file:///dir</c>, <c>https://acct.blob.core.windows.net/container</c>, an Azurite URL or <c>s3://bucket/prefix</c>.</summary>
     public string? Uri { get; set; }
+
+    /// <summary>Settings of an <c>s3://</c> store (endpoint, region, credentials, encryption, Object Lock).</summary>
+    public S3StoreOptions S3 { get; set; } = new();
 
     /// <summary>Days each artifact stays immutable after it is written.</summary>
     public int ImmutabilityDays { get; set; } = 7;
@@ -140,6 +146,12 @@ public sealed class RetentionOptions
     public int Weekly { get; set; } = 4;
 
     public int Monthly { get; set; } = 6;
+
+    /// <summary>
+    /// Delete backups older than this many days even when a count or tier would keep them (0: no age
+    /// limit). The safety rules still win: the newest verified backup is never deleted for its age.
+    /// </summary>
+    public int MaxAgeDays { get; set; }
 }
 
 /// <summary>One etcd member as a restore target.</summary>

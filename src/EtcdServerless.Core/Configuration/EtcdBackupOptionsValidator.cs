@@ -91,9 +91,6 @@ public sealed partial class EtcdBackupOptionsValidator : IValidateOptions<EtcdBa
         return schedule;
     }
 
-    /// <summary>Cluster names become blob path segments and URL segments: keep them simple.</summary>
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", RegexOptions.CultureInvariant)]
-    public static partial Regex ClusterNamePattern();
 
     private static StoreLocation? ValidateStore(StoreOptions store, List<ConfigurationError> errors)
     {
@@ -153,9 +150,11 @@ public sealed partial class EtcdBackupOptionsValidator : IValidateOptions<EtcdBa
     private static void ValidateCluster(string cluster, ClusterOptions? settings, List<ConfigurationError> errors)
     {
         var prefix = $"Clusters:{cluster}";
-        if (!ClusterNamePattern().IsMatch(cluster))
+        // The same rule the store's object names use (BackupNaming), so a name that validates also works at run time.
+        if (!Catalog.BackupNaming.IsValidCluster(cluster))
         {
-            errors.Add(new(prefix, $"'{cluster}' is not a valid cluster name (letters, digits, '.', '_', '-'; at most 63; starts with a letter or digit)"));
+            var suggestion = cluster.ToLowerInvariant();
+            errors.Add(new(prefix, $"'{cluster}' is not a valid cluster name ({Catalog.BackupNaming.ClusterRule}){(Catalog.BackupNaming.IsValidCluster(suggestion) ? $"; use '{suggestion}'" : "")}"));
         }
 
         if (settings is null)

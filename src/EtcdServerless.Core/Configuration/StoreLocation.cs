@@ -9,6 +9,9 @@ public enum LocationKind
     /// <summary>An Azure Blob container (<c>https://acct.blob.core.windows.net/container</c> or an Azurite URL).</summary>
     BlobContainer,
 
+    /// <summary>An S3 (or S3-compatible) bucket with an optional key prefix (<c>s3://bucket/prefix</c>).</summary>
+    S3Bucket,
+
     /// <summary>A Key Vault secret (<c>https://vault.vault.azure.net/secrets/name</c>).</summary>
     KeyVaultSecret,
 }
@@ -22,6 +25,11 @@ public sealed record StoreLocation(LocationKind Kind, Uri Uri, string? LocalPath
     /// <summary>Parses a <c>Store:Uri</c>. Returns null and an error message when it is not supported.</summary>
     public static StoreLocation? TryParseStore(string value, out string? error)
     {
+        if (value.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+        {
+            return TryParseS3(value, out error);
+        }
+
         var location = TryParseCommon(value, out error);
         if (location is null || location.Kind == LocationKind.LocalDirectory)
         {
@@ -42,6 +50,45 @@ public sealed record StoreLocation(LocationKind Kind, Uri Uri, string? LocalPath
         }
 
         return location with { Kind = LocationKind.BlobContainer };
+    }
+
+    /// <summary>For <see cref="LocationKind.S3Bucket"/>: the bucket name.</summary>
+    public string? Bucket { get; init; }
+
+    /// <summary>For <see cref="LocationKind.S3Bucket"/>: the key prefix, empty or ending in '/'.</summary>
+    public string KeyPrefix { get; init; } = "";
+
+    // Bucket names follow S3's rules (3-63 lower-case letters, digits, '.', '-'); the prefix may not hold
+    // empty, '.' or '..' segments, so every object key stays a clean path under it.
+    private static StoreLocation? TryParseS3(string value, out string? error)
+    {
+        error = null;
+        var rest = value["s3://".Length..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var bucket = slash < 0 ? rest : rest[..slash];
+        var prefix = slash < 0 ? "" : rest[(slash + 1)..];
+        if (bucket.Length is < 3 or > 63 || !bucket.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '-')
+            || !char.IsAsciiLetterOrDigit(bucket[0]) || !char.IsAsciiLetterOrDigit(bucket[^1]))
+        {
+            error = $"'{Redact(value)}' names no valid bucket (expected s3://bucket/prefix; bucket names are 3-63 lower-case letters, digits, '.' and '-')";
+            return null;
+        }
+
+        if (prefix.Contains('?', StringComparison.Ordinal) || prefix.Contains('\\', StringComparison.Ordinal))
+        {
+            error = $"'{Redact(value)}' must not carry a query string or backslashes; put S3 settings under Store:S3";
+            return null;
+        }
+
+        var segments = prefix.TrimEnd('/').Split('/');
+        if (prefix.Length > 0 && segments.Any(s => s.Length == 0 || s == "." || s == ".." || s.StartsWith('.')))
+        {
+            error = $"'{value}' has an empty or dot segment in its prefix";
+            return null;
+        }
+
+        var normalized = prefix.Length == 0 ? "" : prefix.TrimEnd('/') + "/";
+        return new StoreLocation(LocationKind.S3Bucket, new Uri($"s3://{bucket}/{normalized}"), null) { Bucket = bucket, KeyPrefix = normalized };
     }
 
     /// <summary>Parses a <c>Keys:Uri</c>. Returns null and an error message when it is not supported.</summary>

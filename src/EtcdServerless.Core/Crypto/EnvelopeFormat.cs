@@ -9,7 +9,14 @@ internal static class EnvelopeFormat
     /// <summary>File signature: 0x89 "ESLENV" LF. The high byte and the LF catch 7-bit and newline-mangling transfers.</summary>
     public static ReadOnlySpan<byte> Magic => [0x89, (byte)'E', (byte)'S', (byte)'L', (byte)'E', (byte)'N', (byte)'V', 0x0A];
 
-    public const ushort CurrentVersion = 1;
+    /// <summary>Version 1: no identity in the header (backups written before identity binding; still read).</summary>
+    public const ushort UnboundVersion = 1;
+
+    /// <summary>Version 2: version 1 plus the artifact's identity (cluster/backup id) in the authenticated header.</summary>
+    public const ushort IdentityVersion = 2;
+
+    /// <summary>The version written when no identity is given (identity-bound artifacts are <see cref="IdentityVersion"/>).</summary>
+    public const ushort CurrentVersion = UnboundVersion;
 
     /// <summary>Cipher id 1: AES-256-GCM over fixed-size chunks, 96-bit nonce = prefix || counter || final flag.</summary>
     public const byte CipherAes256GcmChunked = 1;
@@ -30,7 +37,7 @@ internal static class EnvelopeFormat
     public const int WrappedKeySize = NonceSize + DataKeySize + TagSize;
 
     public const int MinHeaderSize = FixedPrefixSize + 1 + 1 + 1 + 1 + WrappedKeySize;
-    public const int MaxHeaderSize = FixedPrefixSize + 1 + 255 + 1 + 255 + WrappedKeySize;
+    public const int MaxHeaderSize = FixedPrefixSize + 1 + 255 + 1 + 255 + 1 + 255 + WrappedKeySize;
 
     /// <summary>Smallest chunk: below this the 16-byte tag per chunk becomes noticeable overhead.</summary>
     public const int MinChunkSize = 4 * 1024;

@@ -6,15 +6,18 @@ using EtcdServerless.Core.Keys;
 namespace EtcdServerless.Core.Crypto;
 
 /// <summary>
-/// The envelope header (format version 1): everything a reader needs before the body, authenticated as the
-/// associated data of every chunk (as its SHA-256) and, up to the wrapped key, of the key wrap itself.
+/// The envelope header (format version 1, or 2 with the artifact's identity): everything a reader needs before
+/// the body, authenticated as the associated data of every chunk (as its SHA-256) and, up to the wrapped key, of
+/// the key wrap itself. In version 2 the identity (<c>{cluster}/{backupId}</c>, the id carrying the revision) is
+/// part of that authenticated data, so an artifact cannot be presented under another backup's name.
 /// </summary>
 internal sealed class EnvelopeHeader
 {
     private readonly byte[] _bytes;
 
-    private EnvelopeHeader(byte[] bytes, ushort version, EnvelopeCompression compression, int chunkSize, string keyId, string keyVersion, int wrapOffset)
+    private EnvelopeHeader(byte[] bytes, ushort version, EnvelopeCompression compression, int chunkSize, string keyId, string keyVersion, string? identity, int wrapOffset)
     {
+        Identity = identity;
         _bytes = bytes;
         FormatVersion = version;
         Compression = compression;
@@ -37,6 +40,9 @@ internal sealed class EnvelopeHeader
     /// <summary>The KEK version the DEK is wrapped with.</summary>
     public string KeyVersion { get; }
 
+    /// <summary>The artifact's identity (<c>{cluster}/{backupId}</c>) in a version 2 header; null in version 1.</summary>
+    public string? Identity { get; }
+
     /// <summary>The serialized header.</summary>
     public ReadOnlySpan<byte> Bytes => _bytes;
 
@@ -52,7 +58,8 @@ internal sealed class EnvelopeHeader
     private int WrapOffset { get; }
 
     /// <summary>Creates a header for a fresh random DEK wrapped under <paramref name="kek"/>; the DEK goes to <paramref name="dataKey"/>.</summary>
-    public static EnvelopeHeader Create(KeyEncryptionKey kek, EnvelopeOptions options, Span<byte> dataKey)
+    /// <remarks>With <paramref name="identity"/> the header is version 2 and binds it; without, version 1.</remarks>
+    public static EnvelopeHeader Create(KeyEncryptionKey kek, EnvelopeOptions options, Span<byte> dataKey, string? identity = null)
     {
         ArgumentNullException.ThrowIfNull(kek);
         ArgumentNullException.ThrowIfNull(options);
@@ -64,11 +71,19 @@ internal sealed class EnvelopeHeader
             throw new ArgumentException("KEK id and version must each be at most 255 UTF-8 bytes.", nameof(kek));
         }
 
-        var length = EnvelopeFormat.FixedPrefixSize + 1 + keyId.Length + 1 + keyVersion.Length + EnvelopeFormat.WrappedKeySize;
+        var identityBytes = identity is null ? null : Encoding.UTF8.GetBytes(identity);
+        if (identityBytes is { Length: 0 or > 255 })
+        {
+            throw new ArgumentException("The identity must be 1-255 UTF-8 bytes.", nameof(identity));
+        }
+
+        var version = identityBytes is null ? EnvelopeFormat.UnboundVersion : EnvelopeFormat.IdentityVersion;
+        var length = EnvelopeFormat.FixedPrefixSize + 1 + keyId.Length + 1 + keyVersion.Length
+            + (identityBytes is null ? 0 : 1 + identityBytes.Length) + EnvelopeFormat.WrappedKeySize;
         var bytes = new byte[length];
         var span = bytes.AsSpan();
         EnvelopeFormat.Magic.CopyTo(span);
-        BinaryPrimitives.WriteUInt16BigEndian(span[8..], EnvelopeFormat.CurrentVersion);
+        BinaryPrimitives.WriteUInt16BigEndian(span[8..], version);
         BinaryPrimitives.WriteUInt16BigEndian(span[10..], (ushort)length);
         span[12] = EnvelopeFormat.CipherAes256GcmChunked;
         span[13] = (byte)options.Compression;
@@ -84,6 +99,12 @@ internal sealed class EnvelopeHeader
         span[offset++] = (byte)keyVersion.Length;
         keyVersion.CopyTo(span[offset..]);
         offset += keyVersion.Length;
+        if (identityBytes is not null)
+        {
+            span[offset++] = (byte)identityBytes.Length;
+            identityBytes.CopyTo(span[offset..]);
+            offset += identityBytes.Length;
+        }
 
         var wrapOffset = offset;
         var wrapNonce = span.Slice(wrapOffset, EnvelopeFormat.NonceSize);
@@ -96,7 +117,7 @@ internal sealed class EnvelopeHeader
             aes.Encrypt(wrapNonce, dataKey[..EnvelopeFormat.DataKeySize], wrapped, tag, span[..wrapOffset]);
         }
 
-        return new EnvelopeHeader(bytes, EnvelopeFormat.CurrentVersion, options.Compression, options.ChunkSize, kek.KeyId, kek.Version, wrapOffset);
+        return new EnvelopeHeader(bytes, version, options.Compression, options.ChunkSize, kek.KeyId, kek.Version, identity, wrapOffset);
     }
 
     /// <summary>Reads and validates the structure of a header (not its authenticity: that needs the KEK).</summary>
@@ -111,9 +132,10 @@ internal sealed class EnvelopeHeader
         }
 
         var version = BinaryPrimitives.ReadUInt16BigEndian(start.AsSpan(8));
-        if (version != EnvelopeFormat.CurrentVersion)
+        if (version is not (EnvelopeFormat.UnboundVersion or EnvelopeFormat.IdentityVersion))
         {
-            throw new EnvelopeFormatException($"unsupported envelope format version {version} (this build reads version {EnvelopeFormat.CurrentVersion})");
+            throw new EnvelopeFormatException(
+                $"unsupported envelope format version {version} (this build reads versions {EnvelopeFormat.UnboundVersion} and {EnvelopeFormat.IdentityVersion})");
         }
 
         var length = BinaryPrimitives.ReadUInt16BigEndian(start.AsSpan(10));
@@ -125,10 +147,10 @@ internal sealed class EnvelopeHeader
         var bytes = new byte[length];
         start.CopyTo(bytes, 0);
         await ReadExactlyOrThrowAsync(stream, bytes.AsMemory(12), cancellationToken).ConfigureAwait(false);
-        return Parse(bytes);
+        return Parse(bytes, version);
     }
 
-    private static EnvelopeHeader Parse(byte[] bytes)
+    private static EnvelopeHeader Parse(byte[] bytes, ushort version)
     {
         var span = bytes.AsSpan();
         if (span[12] != EnvelopeFormat.CipherAes256GcmChunked)
@@ -156,12 +178,13 @@ internal sealed class EnvelopeHeader
         var offset = EnvelopeFormat.FixedPrefixSize;
         var keyId = ReadString(span, ref offset, "KEK id");
         var keyVersion = ReadString(span, ref offset, "KEK version");
+        var identity = version >= EnvelopeFormat.IdentityVersion ? ReadString(span, ref offset, "identity") : null;
         if (offset + EnvelopeFormat.WrappedKeySize != bytes.Length)
         {
             throw new EnvelopeFormatException("envelope header length does not match its fields");
         }
 
-        return new EnvelopeHeader(bytes, EnvelopeFormat.CurrentVersion, compression, chunkSize, keyId, keyVersion, offset);
+        return new EnvelopeHeader(bytes, version, compression, chunkSize, keyId, keyVersion, identity, offset);
     }
 
     private static string ReadString(ReadOnlySpan<byte> span, ref int offset, string what)

@@ -42,8 +42,16 @@ internal sealed class EnvelopeWriteStream : Stream
     public byte[]? ArtifactSha256 { get; private set; }
 
     /// <summary>Writes the header to <paramref name="inner"/> and returns the stream to write plaintext to.</summary>
+    public static Task<EnvelopeWriteStream> CreateAsync(
+        Stream inner, KeyEncryptionKey kek, EnvelopeOptions? options = null, bool leaveOpen = false, CancellationToken cancellationToken = default) =>
+        CreateAsync(inner, kek, options, identity: null, leaveOpen, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CreateAsync(Stream, KeyEncryptionKey, EnvelopeOptions?, bool, CancellationToken)"/>, binding
+    /// <paramref name="identity"/> (<c>{cluster}/{backupId}</c>) into the authenticated header (format version 2).
+    /// </summary>
     public static async Task<EnvelopeWriteStream> CreateAsync(
-        Stream inner, KeyEncryptionKey kek, EnvelopeOptions? options = null, bool leaveOpen = false, CancellationToken cancellationToken = default)
+        Stream inner, KeyEncryptionKey kek, EnvelopeOptions? options, string? identity, bool leaveOpen = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(kek);
@@ -54,7 +62,7 @@ internal sealed class EnvelopeWriteStream : Stream
         var hash = options.ComputeArtifactSha256 ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         try
         {
-            header = EnvelopeHeader.Create(kek, options, dataKey);
+            header = EnvelopeHeader.Create(kek, options, dataKey, identity);
             hash?.AppendData(header.Bytes);
             sealer = new ChunkSealingStream(inner, header, dataKey, hash, leaveOpen: true);
         }

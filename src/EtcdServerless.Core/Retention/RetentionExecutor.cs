@@ -29,12 +29,17 @@ internal sealed partial class RetentionExecutor
     /// <summary>Lists the cluster's backups, plans with <paramref name="options"/> and applies the plan (unless <paramref name="dryRun"/>).</summary>
     public async Task<RetentionResult> RunAsync(string cluster, RetentionOptions options, bool dryRun, CancellationToken cancellationToken = default)
     {
-        var backups = await _catalog.ListAsync(cluster, cancellationToken).ConfigureAwait(false);
-        var plan = new RetentionPolicy(options).Plan(backups);
-        return await ExecuteAsync(plan, dryRun, cancellationToken).ConfigureAwait(false);
+        // Damaged catalog entries are neither planned nor deleted (their age and immutability are unknown): reported.
+        var scan = await _catalog.ScanAsync(cluster, cancellationToken).ConfigureAwait(false);
+        var plan = new RetentionPolicy(options, _timeProvider).Plan(scan.Backups);
+        var result = await ExecuteAsync(plan, dryRun, cancellationToken).ConfigureAwait(false);
+        return result with { Damaged = scan.Damaged };
     }
 
-    /// <summary>Applies <paramref name="plan"/>; with <paramref name="dryRun"/> nothing is deleted and the plan is returned as the result.</summary>
+    /// <summary>
+    /// Applies <paramref name="plan"/>. A dry run takes the same decisions (including the immutability check) and
+    /// only skips the deletes, so what it reports is what the real run does.
+    /// </summary>
     public async Task<RetentionResult> ExecuteAsync(RetentionPlan plan, bool dryRun, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -44,11 +49,6 @@ internal sealed partial class RetentionExecutor
             .OrderBy(k => k.KekId, StringComparer.Ordinal)
             .ThenBy(k => k.KekVersion, StringComparer.Ordinal)
             .ToList();
-        if (dryRun)
-        {
-            return new RetentionResult(plan, DryRun: true, [], [], [], required);
-        }
-
         var deleted = new List<string>();
         var immutable = new List<RetentionSkip>();
         var orphaned = new List<string>();
@@ -65,6 +65,11 @@ internal sealed partial class RetentionExecutor
             {
                 Log.SkippedImmutable(_logger, backup.BackupId, until.Value);
                 immutable.Add(new RetentionSkip(backup.BackupId, until.Value));
+                continue;
+            }
+
+            if (dryRun)
+            {
                 continue;
             }
 
@@ -103,7 +108,7 @@ internal sealed partial class RetentionExecutor
             deleted.Add(backup.BackupId);
         }
 
-        return new RetentionResult(plan, DryRun: false, deleted, immutable, orphaned, required);
+        return new RetentionResult(plan, dryRun, deleted, immutable, orphaned, required);
     }
 
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) =>
@@ -129,7 +134,15 @@ internal sealed record RetentionResult(
     IReadOnlyList<string> Deleted,
     IReadOnlyList<RetentionSkip> SkippedImmutable,
     IReadOnlyList<string> OrphanedArtifacts,
-    IReadOnlyList<KeyReference> RequiredKeys);
+    IReadOnlyList<KeyReference> RequiredKeys)
+{
+    /// <summary>Catalog entries that could not be read and were left alone (reported by name).</summary>
+    public IReadOnlyList<DamagedCatalogEntry> Damaged { get; init; } = [];
+
+    /// <summary>The backups this run deletes (or, for a dry run, would delete): the plan minus those still immutable.</summary>
+    public IReadOnlyList<string> ToDeleteNow =>
+        DryRun ? [.. Plan.ToDelete.Select(d => d.BackupId).Where(id => !SkippedImmutable.Any(s => s.BackupId == id))] : Deleted;
+}
 
 /// <summary>A backup retention wanted to delete but the store still holds immutable.</summary>
 internal sealed record RetentionSkip(string BackupId, DateTimeOffset RetainUntil, string? Detail = null);

@@ -7,22 +7,26 @@ namespace EtcdServerless.Core.Retention;
 /// <summary>
 /// Decides which backups to keep: the newest <c>KeepLast</c>, the newest backup of each of the most recent
 /// <c>Hourly</c> hours, <c>Daily</c> days, <c>Weekly</c> ISO weeks and <c>Monthly</c> months that have
-/// backups (grandfather-father-son, all in UTC), plus two safety rules that no option can turn off: the
-/// newest verified backup is kept, and so is the last good backup before a key-count drop.
+/// backups (grandfather-father-son, all in UTC). <c>MaxAgeDays</c> then caps them all: a backup created
+/// before now minus that many days is deleted whatever count or tier chose it. Last, two safety rules that
+/// no option can turn off, not even the age cap: the newest verified backup is kept, and so is the last
+/// good backup before a key-count drop.
 /// </summary>
 internal sealed class RetentionPolicy
 {
     private readonly RetentionOptions _options;
+    private readonly TimeProvider _timeProvider;
 
-    public RetentionPolicy(RetentionOptions options)
+    public RetentionPolicy(RetentionOptions options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.KeepLast < 0 || options.Hourly < 0 || options.Daily < 0 || options.Weekly < 0 || options.Monthly < 0)
+        if (options.KeepLast < 0 || options.Hourly < 0 || options.Daily < 0 || options.Weekly < 0 || options.Monthly < 0 || options.MaxAgeDays < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), "Retention counts cannot be negative.");
+            throw new ArgumentOutOfRangeException(nameof(options), "Retention counts and MaxAgeDays cannot be negative.");
         }
 
         _options = options;
+        _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
     /// <summary>Plans the fate of each backup. The input order does not matter; the plan is newest first.</summary>
@@ -45,6 +49,17 @@ internal sealed class RetentionPolicy
         KeepNewestPerBucket(ordered, reasons, _options.Weekly, "weekly", t =>
             string.Create(CultureInfo.InvariantCulture, $"{ISOWeek.GetYear(t)}-W{ISOWeek.GetWeekOfYear(t):D2}"));
         KeepNewestPerBucket(ordered, reasons, _options.Monthly, "monthly", t => t.ToString("yyyy-MM", CultureInfo.InvariantCulture));
+
+        var expired = new HashSet<string>(StringComparer.Ordinal);
+        if (_options.MaxAgeDays > 0)
+        {
+            var cutoff = _timeProvider.GetUtcNow() - TimeSpan.FromDays(_options.MaxAgeDays);
+            foreach (var backup in ordered.Where(b => b.Created < cutoff))
+            {
+                expired.Add(backup.BackupId);
+                reasons[backup.BackupId].Clear();
+            }
+        }
 
         var newestVerified = ordered.FirstOrDefault(b => b.Flags.Verified);
         if (newestVerified is not null)
@@ -72,7 +87,9 @@ internal sealed class RetentionPolicy
             var why = reasons[b.BackupId];
             return why.Count > 0
                 ? new RetentionDecision(b, Keep: true, why)
-                : new RetentionDecision(b, Keep: false, ["outside the retention policy"]);
+                : new RetentionDecision(b, Keep: false, [expired.Contains(b.BackupId)
+                    ? string.Create(CultureInfo.InvariantCulture, $"older than max-age {_options.MaxAgeDays} days")
+                    : "outside the retention policy"]);
         })]);
     }
 

@@ -41,7 +41,7 @@ internal sealed class LocalDirectoryBackupStore : IBackupStore
         // Remembered for InitializeAsync: the folder is created here already, so every writer finds it.
         _rootExisted = Directory.Exists(Root);
         Directory.CreateDirectory(Root);
-        Directory.CreateDirectory(StagingDirectory);
+        EnsureStagingDirectory();
     }
 
     /// <summary>The store's root directory (absolute).</summary>
@@ -114,15 +114,8 @@ internal sealed class LocalDirectoryBackupStore : IBackupStore
         var stagingPath = Path.Combine(StagingDirectory, $"{Guid.NewGuid():N}.part");
         try
         {
-            Directory.CreateDirectory(StagingDirectory);
-            var stream = new FileStream(stagingPath, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                BufferSize = 0,
-                Options = FileOptions.Asynchronous,
-            });
+            EnsureStagingDirectory();
+            var stream = new FileStream(stagingPath, StagingFileOptions(FileAccess.Write, FileOptions.Asynchronous, 0));
             return Task.FromResult<IBackupObjectWriter>(new Writer(this, name, stagingPath, stream, options, retainUntil));
         }
         catch (IOException ex)
@@ -317,8 +310,9 @@ internal sealed class LocalDirectoryBackupStore : IBackupStore
     }
 
     /// <summary>
-    /// Deletes staged writes older than <paramref name="olderThan"/> (left by crashed or abandoned writers;
-    /// live writers keep their staging file fresh). Returns how many were removed.
+    /// Deletes staged writes left by crashed or abandoned writers: files at least <paramref name="olderThan"/> old
+    /// that no live writer holds (a writer keeps its staging file open exclusively, an advisory lock on Unix, so
+    /// a file that opens exclusively belongs to a process that is gone). Returns how many were removed.
     /// </summary>
     public Task<int> CleanupStagingAsync(TimeSpan olderThan, CancellationToken cancellationToken = default)
     {
@@ -332,21 +326,48 @@ internal sealed class LocalDirectoryBackupStore : IBackupStore
         foreach (var file in new DirectoryInfo(StagingDirectory).EnumerateFiles())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (file.LastWriteTimeUtc < cutoff.UtcDateTime)
+            if (file.LastWriteTimeUtc <= cutoff.UtcDateTime && IO.PrivateTempFiles.TryDeleteAbandoned(file.FullName))
             {
-                try
-                {
-                    file.Delete();
-                    removed++;
-                }
-                catch (IOException)
-                {
-                    // In use or already gone: the next cleanup gets it.
-                }
+                removed++;
             }
         }
 
         return Task.FromResult(removed);
+    }
+
+    // Staged bytes are partial artifacts: only this user may enter the folder or read them.
+    private void EnsureStagingDirectory()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(StagingDirectory);
+            return;
+        }
+
+        const UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        Directory.CreateDirectory(StagingDirectory, mode);
+        if ((File.GetUnixFileMode(StagingDirectory) & ~mode) != 0)
+        {
+            File.SetUnixFileMode(StagingDirectory, mode);
+        }
+    }
+
+    private static FileStreamOptions StagingFileOptions(FileAccess access, FileOptions options, int bufferSize)
+    {
+        var result = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = access,
+            Share = FileShare.None,
+            BufferSize = bufferSize,
+            Options = options,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            result.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        return result;
     }
 
     private const string MetaSuffix = ".meta.json";
@@ -410,7 +431,7 @@ internal sealed class LocalDirectoryBackupStore : IBackupStore
         var temp = Path.Combine(StagingDirectory, $"{Guid.NewGuid():N}.sidecar");
         try
         {
-            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
+            var stream = new FileStream(temp, StagingFileOptions(FileAccess.Write, FileOptions.Asynchronous, 4096));
             await using (stream.ConfigureAwait(false))
             {
                 await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);

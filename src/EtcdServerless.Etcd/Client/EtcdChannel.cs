@@ -47,9 +47,20 @@ internal sealed class EtcdChannel : IDisposable
             throw new ArgumentException($"etcd endpoint '{address}' must be http:// or https://.", nameof(options));
         }
 
-        if (scheme == Uri.UriSchemeHttp && (options.CaFile is not null || options.CertFile is not null || options.KeyFile is not null))
+        if (scheme == Uri.UriSchemeHttp && (options.CaFile is not null || options.CertFile is not null || options.KeyFile is not null
+            || options.TrustedCa is not null || options.ClientCertificate is not null))
         {
-            throw new ArgumentException($"TLS files were given but endpoint '{address}' is http://; use https://.", nameof(options));
+            throw new ArgumentException($"TLS material was given but endpoint '{address}' is http://; use https://.", nameof(options));
+        }
+
+        if (options.TrustedCa is not null && options.CaFile is not null)
+        {
+            throw new ArgumentException("Give the CA as a file or as certificates, not both.", nameof(options));
+        }
+
+        if (options.ClientCertificate is not null && (options.CertFile is not null || options.KeyFile is not null))
+        {
+            throw new ArgumentException("Give the client certificate as files or as a certificate, not both.", nameof(options));
         }
 
         var handler = new SocketsHttpHandler
@@ -108,7 +119,17 @@ internal sealed class EtcdChannel : IDisposable
     private static void ConfigureTls(SslClientAuthenticationOptions ssl, EtcdClientOptions options, X509Certificate2Collection owned)
     {
         ssl.ApplicationProtocols = [SslApplicationProtocol.Http2];
-        if (options.CaFile is not null)
+        if (options.TrustedCa is { } trusted)
+        {
+            // In-memory roots belong to the caller (resolved once per process); the channel does not own them.
+            if (trusted.Count == 0)
+            {
+                throw new ArgumentException("The trusted CA collection holds no certificate.", nameof(options));
+            }
+
+            ssl.RemoteCertificateValidationCallback = (_, certificate, _, errors) => IsTrusted(certificate, errors, trusted);
+        }
+        else if (options.CaFile is not null)
         {
             var roots = new X509Certificate2Collection();
             roots.ImportFromPemFile(options.CaFile);
@@ -121,7 +142,16 @@ internal sealed class EtcdChannel : IDisposable
             ssl.RemoteCertificateValidationCallback = (_, certificate, _, errors) => IsTrusted(certificate, errors, roots);
         }
 
-        if (options.CertFile is not null || options.KeyFile is not null)
+        if (options.ClientCertificate is { } client)
+        {
+            if (!client.HasPrivateKey)
+            {
+                throw new ArgumentException("The client certificate has no private key.", nameof(options));
+            }
+
+            ssl.ClientCertificates = [client];
+        }
+        else if (options.CertFile is not null || options.KeyFile is not null)
         {
             if (options.CertFile is null || options.KeyFile is null)
             {

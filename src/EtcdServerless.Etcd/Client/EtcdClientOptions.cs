@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace EtcdServerless.Etcd.Client;
 
 /// <summary>How to reach and authenticate to one etcd member.</summary>
@@ -14,6 +16,18 @@ internal sealed record EtcdClientOptions
 
     /// <summary>PEM key of <see cref="CertFile"/>.</summary>
     public string? KeyFile { get; init; }
+
+    /// <summary>
+    /// CA certificates to trust, already in memory (TLS settings resolved from Key Vault); instead of
+    /// <see cref="CaFile"/>, never with it. Owned by the caller: channels use them and do not dispose them.
+    /// </summary>
+    public X509Certificate2Collection? TrustedCa { get; init; }
+
+    /// <summary>
+    /// Client certificate with its private key, already in memory; instead of <see cref="CertFile"/> and
+    /// <see cref="KeyFile"/>, never with them. Owned by the caller.
+    /// </summary>
+    public X509Certificate2? ClientCertificate { get; init; }
 
     /// <summary>User for etcd auth; null sends no token.</summary>
     public string? Username { get; init; }

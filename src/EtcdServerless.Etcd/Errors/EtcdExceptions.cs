@@ -111,10 +111,32 @@ internal static class EtcdErrors
         if (ex.Status.DebugException is { } cause && code is not GrpcStatusCode.DeadlineExceeded and not GrpcStatusCode.Cancelled
             && IsTransport(cause))
         {
+            if (IsTlsHandshake(cause))
+            {
+                // "unexpected EOF" alone sends people looking for a network fault; say what it usually is.
+                var hint = Innermost(cause) is System.Security.Authentication.AuthenticationException
+                    ? "the member's certificate was refused (check Tls:CaFile and that the endpoint's host name is in the certificate)"
+                    : "the member did not answer TLS on this port; if it serves plain gRPC, use an http:// endpoint";
+                return new EtcdUnavailableException($"TLS handshake failed: {hint} ({Innermost(cause).Message})", endpoint, ex);
+            }
+
             return new EtcdUnavailableException(string.IsNullOrEmpty(message) ? Innermost(cause).Message : $"{message} ({Innermost(cause).Message})", endpoint, ex);
         }
 
         return FromStatus(code, message, endpoint, ex);
+    }
+
+    private static bool IsTlsHandshake(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } or System.Security.Authentication.AuthenticationException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsTransport(Exception ex) =>

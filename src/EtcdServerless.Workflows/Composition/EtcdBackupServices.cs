@@ -1,3 +1,4 @@
+using EtcdServerless.Azure.KeyVault;
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
@@ -28,10 +29,28 @@ internal static class EtcdBackupServices
     public static DataConverter DataConverter { get; } = new Microsoft.DurableTask.Converters.JsonDataConverter(OrchestrationJson.Options);
 
     /// <summary>Registers everything but the Durable Task client (the host brings it).</summary>
-    public static IServiceCollection AddEtcdBackup(this IServiceCollection services, EtcdBackupOptions options, BackupPipelineOptions? pipeline = null)
+    /// <param name="services">The container.</param>
+    /// <param name="options">Validated options.</param>
+    /// <param name="pipeline">Backup pipeline settings.</param>
+    /// <param name="tls">
+    /// TLS settings resolved from Key Vault at start (<see cref="ResolveTlsAsync"/>): the etcd clients of those
+    /// clusters and the agent client use these in-memory certificates instead of files. Kept for the process's life.
+    /// </param>
+    public static IServiceCollection AddEtcdBackup(this IServiceCollection services, EtcdBackupOptions options, BackupPipelineOptions? pipeline = null, ResolvedTlsMaterial? tls = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
+        if (tls is not null)
+        {
+            services.AddSingleton(tls);
+        }
+
+        var etcdTls = new Dictionary<ClusterOptions, ClusterTlsCertificates>(ReferenceEqualityComparer.Instance);
+        foreach (var (name, material) in tls?.Clusters ?? new Dictionary<string, TlsMaterial>())
+        {
+            etcdTls.Add(options.Clusters[name], new ClusterTlsCertificates(material.TrustedCa, material.ClientCertificate));
+        }
+
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ILoggerFactory, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory>();
         services.AddSingleton(options);
@@ -43,21 +62,14 @@ internal static class EtcdBackupServices
             options,
             sp.GetRequiredService<IBackupStore>(),
             sp.GetRequiredService<IKeyStore>(),
+            clients: new EtcdClientFactory(etcdTls),
             pipeline: sp.GetRequiredService<BackupPipelineOptions>(),
             timeProvider: sp.GetRequiredService<TimeProvider>(),
             loggerFactory: sp.GetRequiredService<ILoggerFactory>()));
 
         if (RestoreRequests.AreConfigured(options))
         {
-            var tls = options.Restore.AgentTls;
-            services.AddSingleton(_ => new AgentClient(new AgentClientOptions
-            {
-                CertFile = tls.CertFile,
-                KeyFile = tls.KeyFile,
-                CaFile = tls.CaFile,
-                ServerThumbprints = [.. tls.ServerThumbprints],
-                TimeoutSeconds = tls.TimeoutSeconds,
-            }));
+            services.AddSingleton(_ => new AgentClient(AgentClientOptionsFactory.Create(options.Restore.AgentTls, tls)));
             services.TryAddSingleton(sp => new RestoreServices(
                 sp.GetRequiredService<IBackupStore>(),
                 sp.GetRequiredService<IKeyStore>(),
@@ -68,6 +80,31 @@ internal static class EtcdBackupServices
         }
 
         return services.AddWorkflowSteps();
+    }
+
+    /// <summary>
+    /// Reads the <c>Clusters:*:Tls:*</c> and <c>Restore:AgentTls:*</c> settings that are Key Vault secret URIs into
+    /// in-memory certificates, once (hosts call this at start); null when no TLS setting is a secret URI. Nothing is
+    /// written to disk.
+    /// </summary>
+    /// <param name="options">Validated options.</param>
+    /// <param name="clientForVault">The <see cref="global::Azure.Security.KeyVault.Secrets.SecretClient"/> of a vault (the app's identity).</param>
+    /// <param name="loggerFactory">Logs which secrets were read, never their values.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    public static async Task<ResolvedTlsMaterial?> ResolveTlsAsync(
+        EtcdBackupOptions options,
+        Func<Uri, global::Azure.Security.KeyVault.Secrets.SecretClient> clientForVault,
+        ILoggerFactory? loggerFactory = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!KeyVaultTlsResolver.IsNeeded(options))
+        {
+            return null;
+        }
+
+        var resolver = new KeyVaultTlsResolver(clientForVault, loggerFactory?.CreateLogger<KeyVaultTlsResolver>());
+        return await resolver.ResolveAsync(options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

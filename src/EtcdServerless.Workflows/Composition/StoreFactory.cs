@@ -5,6 +5,7 @@ using EtcdServerless.Azure.KeyVault;
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Storage;
+using EtcdServerless.S3;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdServerless.Workflows.Composition;
@@ -15,7 +16,8 @@ internal static class StoreFactory
     /// <summary>
     /// <c>file://</c> → the local WORM directory store; <c>http(s)://</c> → the Blob store, authenticated by
     /// <c>Store:SasToken</c>, else <c>Store:AccountKey</c> (Shared Key, Azurite/dev), else managed identity /
-    /// <c>DefaultAzureCredential</c>.
+    /// <c>DefaultAzureCredential</c>; <c>s3://bucket/prefix</c> → the S3 store (<c>Store:S3:*</c>, else the AWS SDK's
+    /// environment and credential chain).
     /// </summary>
     public static IBackupStore CreateBackupStore(StoreOptions store, TimeProvider time, ILoggerFactory loggerFactory, TokenCredential? credential = null)
     {
@@ -24,6 +26,11 @@ internal static class StoreFactory
         if (location.Kind == LocationKind.LocalDirectory)
         {
             return new LocalDirectoryBackupStore(location.LocalPath!, TimeSpan.FromDays(store.ImmutabilityDays), time);
+        }
+
+        if (location.Kind == LocationKind.S3Bucket)
+        {
+            return S3StoreFactory.Create(location, store, time, loggerFactory.CreateLogger<S3BackupStore>());
         }
 
         var uri = location.Uri;

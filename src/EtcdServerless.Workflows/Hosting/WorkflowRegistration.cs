@@ -34,6 +34,7 @@ internal static class WorkflowRegistration
         Step<ResolveBackupActivity, ResolveBackupInput, ResolveBackupOutput>(ResolveBackupActivity.ActivityName),
         Step<PreflightMemberActivity, PreflightInput, PreflightOutput>(PreflightMemberActivity.ActivityName),
         Step<StopMemberActivity, MemberStepInput, MemberStepOutput>(StopMemberActivity.ActivityName),
+        Step<DistributeSnapshotActivity, DistributeSnapshotInput, DistributeSnapshotOutput>(DistributeSnapshotActivity.ActivityName),
         Step<RestoreMemberActivity, RestoreMemberInput, MemberStepOutput>(RestoreMemberActivity.ActivityName),
         Step<StartMemberActivity, MemberStepInput, MemberStepOutput>(StartMemberActivity.ActivityName),
         Step<RollbackMemberActivity, MemberStepInput, MemberStepOutput>(RollbackMemberActivity.ActivityName),

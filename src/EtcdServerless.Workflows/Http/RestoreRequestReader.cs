@@ -57,9 +57,10 @@ internal static class RestoreRequestReader
             var reason = String(root, "reason", errors);
             var token = String(root, "newClusterToken", errors);
             var members = Members(root, errors);
-            if (string.IsNullOrWhiteSpace(backup))
+            if (!Core.Catalog.BackupNaming.TryParseReference(backup, out _, out var notAReference))
             {
-                errors["backup"] = ["must be a backup id or 'latest'"];
+                // The one parser of backup references (CLI verbs, the restore's resolution step and this body).
+                errors["backup"] = [notAReference];
             }
 
             if (!dryRun && !string.Equals(confirm, cluster, StringComparison.Ordinal))

@@ -126,7 +126,21 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
             return await RollBackAsync(context, input, restoreId, reports, "stop", stopped, plan, Finish).ConfigureAwait(true);
         }
 
-        // 3. Restore every member from the same snapshot with the same token and initial cluster.
+        // 3. The artifact is read and decrypted once and streamed to every agent at the same time.
+        SetProgress(context, "upload", reports);
+        var delivered = await context.CallActivityAsync<DistributeSnapshotOutput>(DistributeSnapshotActivity.ActivityName, new DistributeSnapshotInput(
+            restoreId, backup.ArtifactName, backup.SnapshotSha256, backup.SnapshotSize, input.Members)).ConfigureAwait(true);
+        foreach (var upload in delivered.Members)
+        {
+            reports[upload.Name].Add(upload);
+        }
+
+        if (delivered.Members.Any(s => !s.Succeeded))
+        {
+            return await RollBackAsync(context, input, restoreId, reports, "upload", delivered.Members, plan, Finish).ConfigureAwait(true);
+        }
+
+        // 4. Restore every member from the same snapshot with the same token and initial cluster.
         SetProgress(context, "restore", reports);
         var restored = await FanOutAsync(context, RestoreMemberActivity.ActivityName, input.Members.Select(m => new RestoreMemberInput(
             restoreId,
@@ -142,13 +156,13 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
                 Token = token,
                 BumpRevision = input.BumpRevision,
                 MarkCompacted = input.BumpRevision is > 0 ? true : null,
-            })), reports).ConfigureAwait(true);
+            }) { SnapshotDelivered = true }), reports).ConfigureAwait(true);
         if (restored.Any(s => !s.Succeeded))
         {
             return await RollBackAsync(context, input, restoreId, reports, "restore", restored, plan, Finish).ConfigureAwait(true);
         }
 
-        // 4. Start all together: a restored member alone has no quorum.
+        // 5. Start all together: a restored member alone has no quorum.
         SetProgress(context, "start", reports);
         var startedMembers = await FanOutAsync(context, StartMemberActivity.ActivityName, input.Members.Select(m => new MemberStepInput(restoreId, m)), reports).ConfigureAwait(true);
         if (startedMembers.Any(s => !s.Succeeded))
@@ -156,7 +170,7 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
             return Finish(RestoreOutcome.Failed, "start", "some members did not start: " + string.Join("; ", startedMembers.Where(s => !s.Succeeded).Select(s => $"{s.Name}: {s.Error}")), plan);
         }
 
-        // 5. Verify from the outside.
+        // 6. Verify from the outside.
         SetProgress(context, "verify", reports);
         var liveKeys = restored.Select(r => r.SnapshotLiveKeys).Distinct().ToList();
         var expectedRevision = backup.Revision + (input.BumpRevision ?? 0);

@@ -25,7 +25,7 @@ public sealed class RestoreOrchestrationTests
 
         Assert.True(result.Outcome == RestoreOutcome.Succeeded, $"{result.Outcome} in {result.Phase}: {result.Error}");
         Assert.All(result.Members, m => Assert.Equal("started", m.State));
-        Assert.All(result.Members, m => Assert.Equal(["stop", "restore", "start"], m.Steps.Select(s => s.Name)));
+        Assert.All(result.Members, m => Assert.Equal(["stop", "upload", "restore", "start"], m.Steps.Select(s => s.Name))); // one decrypt, streamed to every agent
         var verification = result.Verification!;
         Assert.Equal(manifest.Snapshot.Revision, verification.Revision);
         Assert.Equal(3, verification.MembersUp);

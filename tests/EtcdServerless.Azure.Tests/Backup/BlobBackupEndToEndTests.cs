@@ -60,6 +60,7 @@ public sealed class BlobBackupEndToEndTests
         var wrong = manifest with { Artifact = manifest.Artifact with { Sha256 = new string('0', 64) } };
         var tampered = await verifier.VerifyAsync(wrong);
         Assert.False(tampered.Passed);
-        Assert.Equal(["artifact.sha256"], tampered.Checks.Where(c => !c.Passed).Select(c => c.Name));
+        // The edited manifest also no longer matches its MAC (identity and figures are bound under the KEK).
+        Assert.Equal(["artifact.sha256", "manifest.mac"], tampered.Checks.Where(c => !c.Passed).Select(c => c.Name));
     }
 }

@@ -66,6 +66,6 @@ public sealed class CliArgumentsTests
         var (exit, _, err) = await Cli.RunAsync("backup", "describe", "not-an-id", "--config", path);
 
         Assert.Equal(2, exit);
-        Assert.Contains("is not a backup id", err, StringComparison.Ordinal);
+        Assert.Contains("is not a backup reference", err, StringComparison.Ordinal);
     }
 }

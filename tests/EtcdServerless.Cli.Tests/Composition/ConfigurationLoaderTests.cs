@@ -46,6 +46,23 @@ public sealed class ConfigurationLoaderTests
         Assert.Equal(["a"], loaded.Options.Clusters.Keys);
     }
 
+    [Theory]
+    [InlineData("Clusters__a__Tls__CaFile", "Clusters:a:Tls:CaFile")]
+    [InlineData("Restore__AgentTls__CaFile", "Restore:AgentTls:CaFile")]
+    public void Load_KeyVaultSecretUriInTlsSetting_ConfigurationErrorNamesTheKey(string variable, string key)
+    {
+        // The Function App resolves these at start; the CLI reads PEM files, so it says so instead of "file not found".
+        using var env = new CliTestEnvironment();
+        var path = env.WriteConfig(new Dictionary<string, IReadOnlyList<string>> { ["a"] = ["https://127.0.0.1:2379"] });
+
+        var ex = Assert.Throws<InvalidOperationException>(() => ConfigurationLoader.Load(path, Env((variable, "https://vault.vault.azure.net/secrets/etcd-tls"))));
+
+        Assert.StartsWith("invalid configuration", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Key Vault secret URI", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
     [Fact]
     public void Load_InvalidValueFromEnvironment_ErrorNamesTheKey()
     {

@@ -237,6 +237,7 @@ public sealed class ApiServerTests
     [InlineData("""{"backup":"latest","reason":"drill"}""", "confirm")]
     [InlineData("""{"dryRun":"yes"}""", "dryRun")]
     [InlineData("""{"dryRun":true,"backup":""}""", "backup")]
+    [InlineData("""{"dryRun":true,"backup":"yesterday"}""", "backup")]
     [InlineData("""{"dryRun":true,"newClusterToken":"bad token!"}""", "newClusterToken")]
     [InlineData("""{"dryRun":true,"members":[{"name":"m1","peerUrl":"x","clientUrl":"http://a:1","agentUrl":"http://a:2"}]}""", "members[0].peerUrl")]
     [InlineData("""{"confirm":"lab"}""", "reason")]

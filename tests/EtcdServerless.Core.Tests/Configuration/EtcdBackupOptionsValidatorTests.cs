@@ -137,7 +137,8 @@ public sealed class EtcdBackupOptionsValidatorTests
     }
 
     [Theory]
-    [InlineData("s3://bucket/prefix", "scheme 's3' is not supported")]
+    [InlineData("gs://bucket/prefix", "scheme 'gs' is not supported")]
+    [InlineData("s3://Bad_Bucket/prefix", "names no valid bucket")]
     [InlineData("http://storage.example.com/container", "plain http")]
     [InlineData("https://acct.blob.core.windows.net", "names no container")]
     [InlineData("https://acct.blob.core.windows.net/c?sv=2024&sig=SECRET", "Store:SasToken")]

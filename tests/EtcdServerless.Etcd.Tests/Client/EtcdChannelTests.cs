@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using EtcdServerless.Etcd.Client;
 using EtcdServerless.Etcd.Errors;
 using EtcdServerless.Testing.Etcd;
@@ -25,6 +26,56 @@ public sealed class EtcdChannelTests
     }
 
     [Fact]
+    public async Task Calls_MutualTlsWithInMemoryCertificates_SucceedAndCallerKeepsThem()
+    {
+        // Key Vault-resolved material: no file path reaches the channel.
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Security = EtcdTestSecurity.MutualTls });
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(cluster.CaCertPath!);
+        using var certificate = X509Certificate2.CreateFromPemFile(cluster.ClientCertPath!, cluster.ClientKeyPath!);
+        var options = cluster.ClientOptions() with { CaFile = null, CertFile = null, KeyFile = null, TrustedCa = roots, ClientCertificate = certificate };
+
+        await using (var client = new EtcdClient(options))
+        {
+            await client.PutAsync("in-memory", "ok");
+        }
+
+        // The channel is gone; the certificates are the caller's and still usable by the next client.
+        await using var again = new EtcdClient(options);
+        Assert.Equal("ok", (await again.GetAsync("in-memory"))!.ValueString);
+        Assert.True(certificate.HasPrivateKey);
+        foreach (var root in roots)
+        {
+            root.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task StatusAsync_InMemoryWrongCa_ThrowsUnavailable()
+    {
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Security = EtcdTestSecurity.Tls });
+        using var otherPki = TestCertificates.Create();
+        await using var client = new EtcdClient(cluster.ClientOptions() with { CaFile = null, TrustedCa = [otherPki.CaCertificate] });
+
+        await Assert.ThrowsAsync<EtcdUnavailableException>(() => client.StatusAsync());
+    }
+
+    [Fact]
+    public void Create_InMemoryAndFileMaterialTogether_ThrowsArgument()
+    {
+        using var pki = TestCertificates.Create();
+        using var certificate = X509Certificate2.CreateFromPemFile(pki.Client.CertPath, pki.Client.KeyPath);
+        var https = new Uri("https://127.0.0.1:1");
+
+        Assert.Throws<ArgumentException>(() => EtcdChannel.Create(new EtcdClientOptions { Endpoint = https, CaFile = pki.CaCertPath, TrustedCa = [pki.CaCertificate] }));
+        Assert.Throws<ArgumentException>(() => EtcdChannel.Create(new EtcdClientOptions { Endpoint = https, CertFile = pki.Client.CertPath, KeyFile = pki.Client.KeyPath, ClientCertificate = certificate }));
+        Assert.Throws<ArgumentException>(() => EtcdChannel.Create(new EtcdClientOptions { Endpoint = new Uri("http://127.0.0.1:1"), TrustedCa = [pki.CaCertificate] }));
+        Assert.Throws<ArgumentException>(() => EtcdChannel.Create(new EtcdClientOptions { Endpoint = https, TrustedCa = [] }));
+        using var publicOnly = X509CertificateLoader.LoadCertificate(pki.Client.Certificate.RawData);
+        Assert.Throws<ArgumentException>(() => EtcdChannel.Create(new EtcdClientOptions { Endpoint = https, ClientCertificate = publicOnly }));
+    }
+
+    [Fact]
     public async Task StatusAsync_TlsWithoutTrustedCa_ThrowsUnavailableWithAuthenticationCause()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Security = EtcdTestSecurity.Tls });
@@ -36,13 +87,28 @@ public sealed class EtcdChannelTests
     }
 
     [Fact]
-    public async Task StatusAsync_TlsWithWrongCa_ThrowsUnavailable()
+    public async Task StatusAsync_TlsWithWrongCa_ThrowsUnavailableNamingTheCertificate()
     {
         await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Security = EtcdTestSecurity.Tls });
         using var otherPki = TestCertificates.Create();
         await using var client = new EtcdClient(cluster.ClientOptions() with { CaFile = otherPki.CaCertPath });
 
-        await Assert.ThrowsAsync<EtcdUnavailableException>(() => client.StatusAsync());
+        var ex = await Assert.ThrowsAsync<EtcdUnavailableException>(() => client.StatusAsync());
+
+        Assert.Contains("certificate was refused", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatusAsync_HttpsUrlForAPlainMember_SaysToUseHttp()
+    {
+        // Once only "Received an unexpected EOF or 0 bytes from the transport stream".
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Members = 1 });
+        var https = new UriBuilder(cluster.ClientUris[0]) { Scheme = "https" }.Uri;
+        await using var client = new EtcdClient(cluster.ClientOptions() with { Endpoint = https });
+
+        var ex = await Assert.ThrowsAsync<EtcdUnavailableException>(() => client.StatusAsync());
+
+        Assert.Contains("use an http:// endpoint", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -178,7 +178,14 @@ public sealed class RestoreOrchestratorTests
             new Fake<PreflightInput, PreflightOutput>(this, PreflightMemberActivity.ActivityName, i => new PreflightOutput(
                 i.Member.Name, new AgentPreflightSummary("3.4.23", "etcdctl", false, $"/var/lib/{i.Member.Name}", true, 1L << 34, true, true, "supervised"), [])),
             Step(StopMemberActivity.ActivityName, (MemberStepInput i) => (i.Member.Name, "stop", "stopped", null)),
-            Step(RestoreMemberActivity.ActivityName, (RestoreMemberInput i) => (i.Member.Name, "restore", "restored", i.Member.Name == failingMember ? "injected" : null)),
+            new Fake<DistributeSnapshotInput, DistributeSnapshotOutput>(this, DistributeSnapshotActivity.ActivityName, i => new DistributeSnapshotOutput(
+                [.. i.Members.Select(m => new MemberStepOutput
+                {
+                    Name = m.Name,
+                    Step = new RestoreMemberStep("upload", true, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(1), null),
+                    State = "received",
+                })])),
+            Step(RestoreMemberActivity.ActivityName, (RestoreMemberInput i) => (i.Member.Name, "restore", "restored", i.SnapshotDelivered && i.Member.Name == failingMember ? "injected" : i.SnapshotDelivered ? null : "snapshot not delivered first")),
             Step(StartMemberActivity.ActivityName, (MemberStepInput i) => (i.Member.Name, "start", "started", null)),
             Step(RollbackMemberActivity.ActivityName, (MemberStepInput i) => (i.Member.Name, "rollback", "rolledBack", null)),
             new Fake<VerifyInput, RestoreVerification>(this, VerifyClusterActivity.ActivityName, i => new RestoreVerification

@@ -22,7 +22,11 @@ internal sealed record RestoreMemberInput(
     string SnapshotSha256,
     long SnapshotSize,
     RestoreTargetMember Member,
-    MemberRestoreRequest Request);
+    MemberRestoreRequest Request)
+{
+    /// <summary>True when the snapshot was already streamed to the agent (<see cref="DistributeSnapshotActivity"/>): restore only.</summary>
+    public bool SnapshotDelivered { get; init; }
+}
 
 /// <summary>Outcome of one per-member step.</summary>
 internal sealed record MemberStepOutput

@@ -138,6 +138,11 @@ internal sealed class RestoreMemberActivity(RestoreServices services) : MemberSt
     protected override async Task<AgentRestoreStatus> RunStepAsync(RestoreMemberInput input, CancellationToken cancellationToken)
     {
         var agentUrl = input.Member.AgentUrl;
+        if (input.SnapshotDelivered)
+        {
+            return await Services.Agents.RestoreAsync(agentUrl, input.RestoreId, input.Request, cancellationToken).ConfigureAwait(false);
+        }
+
         var artifact = await Services.Store.OpenReadAsync(input.ArtifactName, 0, null, cancellationToken).ConfigureAwait(false);
         await using (artifact.ConfigureAwait(false))
         {

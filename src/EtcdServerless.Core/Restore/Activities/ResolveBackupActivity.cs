@@ -27,7 +27,12 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
         }
 
         string? backupId = input.Backup;
-        if (string.Equals(backupId, "latest", StringComparison.OrdinalIgnoreCase))
+        if (!BackupNaming.TryParseReference(backupId, out var latest, out var referenceError))
+        {
+            return new ResolveBackupOutput(null, referenceError, checks);
+        }
+
+        if (latest)
         {
             backupId = null;
             await foreach (var item in services.Store.ListAsync(BackupNaming.ClusterPrefix(input.Cluster), cancellationToken).ConfigureAwait(false))
@@ -43,10 +48,6 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
             {
                 return new ResolveBackupOutput(null, $"cluster '{input.Cluster}' has no backups in {services.Store.Description}", checks);
             }
-        }
-        else if (!BackupNaming.TryParseBackupId(backupId, out _, out _))
-        {
-            return new ResolveBackupOutput(null, $"'{backupId}' is not a backup id (expected yyyyMMddTHHmmssfffZ-rNNNNNNNNNNNN or 'latest')", checks);
         }
 
         BackupManifest manifest;
@@ -74,6 +75,7 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
             return new ResolveBackupOutput(null, $"backup '{backupId}' was never verified; refusing to restore it", checks);
         }
 
+        EnvelopeHeader header;
         try
         {
             // Opening the envelope reads its header, fetches the KEK version and unwraps the data key: the key check.
@@ -81,6 +83,7 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
             await using (artifact.ConfigureAwait(false))
             {
                 var plain = await EnvelopeReadStream.OpenAsync(artifact, services.Keys, leaveOpen: true, cancellationToken).ConfigureAwait(false);
+                header = plain.Header;
                 await plain.DisposeAsync().ConfigureAwait(false);
             }
 
@@ -89,6 +92,18 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
         catch (Exception ex) when (ex is EnvelopeException or BackupStoreException or KeyNotFoundException or IOException or System.Security.Cryptography.CryptographicException)
         {
             return new ResolveBackupOutput(null, $"key check failed for backup '{backupId}': {ex.Message}", checks);
+        }
+
+        // Identity: never restore an old backup presented under a newer id (manifest MAC + the artifact's bound identity).
+        foreach (var (name, passed, detail) in await ManifestAuthenticator.CheckAsync(
+            manifest, header, services.Keys, new BackupCatalog(services.Store), cancellationToken).ConfigureAwait(false))
+        {
+            if (!passed)
+            {
+                return new ResolveBackupOutput(null, $"backup '{backupId}' failed its identity check ({name}): {detail}", checks);
+            }
+
+            checks.Add($"ok: {name}: {detail}");
         }
 
         return new ResolveBackupOutput(
