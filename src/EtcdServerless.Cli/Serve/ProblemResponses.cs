@@ -58,8 +58,12 @@ internal sealed class ProblemResponses(ApiServerLimits limits, ILogger logger)
     private Task RefuseAsync(HttpContext context, int status, string title, string detail)
     {
         logger.RequestRefused(context.Request.Method, status, title);
-        // The unread rest of a refused body is not drained: the connection closes after the answer.
-        context.Response.Headers.Connection = "close";
+        // The unread rest of a refused body is not drained: the connection closes after the answer (HTTP/1.x;
+        // HTTP/2 has no connection header and resets the stream instead).
+        if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+        {
+            context.Response.Headers.Connection = "close";
+        }
         return BackupApi.Problem(status, title, detail).ExecuteAsync(context);
     }
 }
