@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using EtcdServerless.Cli.Composition;
 using EtcdServerless.Cli.Output;
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Catalog;
+using EtcdServerless.Core.Drills;
 using EtcdServerless.Core.Retention;
 
 namespace EtcdServerless.Cli.Commands;
@@ -92,26 +94,42 @@ internal static class BackupCommands
             await using var disposeSession = session.ConfigureAwait(false);
             var app = session.Application;
             var all = new List<BackupManifest>();
+            var drills = new Dictionary<(string, string), DrillResult>();
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
                 var scan = await app.Catalog.ScanAsync(name, ct).ConfigureAwait(false);
                 all.AddRange(scan.Backups);
                 await WriteDamagedAsync(console, scan.Damaged).ConfigureAwait(false);
+                foreach (var (backupId, drill) in await DrillRecords.GetLatestByBackupAsync(app.Store, name, ct).ConfigureAwait(false))
+                {
+                    drills[(name, backupId)] = drill;
+                }
             }
 
+            DrillResult? LastDrill(BackupManifest m) => drills.GetValueOrDefault((m.Cluster, m.BackupId));
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                await CliJson.WriteAsync(console.Out, all, ct).ConfigureAwait(false);
+                // Each manifest as stored, plus its last drill (records live beside it; the manifest is write-once).
+                var items = new System.Text.Json.Nodes.JsonArray();
+                foreach (var m in all)
+                {
+                    var item = JsonSerializer.SerializeToNode(m, CliJson.Options)!.AsObject();
+                    item["lastDrill"] = LastDrill(m) is { } d ? JsonSerializer.SerializeToNode(d, CliJson.Options) : null;
+                    items.Add(item);
+                }
+
+                await CliJson.WriteAsync(console.Out, items, ct).ConfigureAwait(false);
                 return 0;
             }
 
-            var table = new TextTable("CLUSTER", "BACKUP ID", "NAME", "CREATED (UTC)", "REVISION", "KEYS", "SIZE", "KEK", "RETAIN UNTIL");
+            var table = new TextTable("CLUSTER", "BACKUP ID", "NAME", "CREATED (UTC)", "REVISION", "KEYS", "SIZE", "KEK", "RETAIN UNTIL", "LAST DRILL");
             foreach (var m in all)
             {
                 table.AddRow(m.Cluster, m.BackupId, await BackupNames.GetAsync(app.Store, m, ct).ConfigureAwait(false) ?? "-", m.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
                     m.Snapshot.Revision.ToString(CultureInfo.InvariantCulture), m.Snapshot.TotalKey.ToString(CultureInfo.InvariantCulture),
                     Bytes(m.Artifact.Size), $"{m.Key.KekId}/{m.Key.KekVersion}",
-                    m.Artifact.RetainUntil?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-");
+                    m.Artifact.RetainUntil?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-",
+                    LastDrill(m) is { } last ? $"{last.Outcome} {last.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)}" : "-");
             }
 
             await table.WriteAsync(console.Out, ct).ConfigureAwait(false);
@@ -132,13 +150,18 @@ internal static class BackupCommands
             var session = CliSession.Open(parse, config, console);
             await using var disposeSession = session.ConfigureAwait(false);
             var manifest = await BackupNames.FindAsync(session.Application, parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
+            var drill = await DrillRecords.GetLatestAsync(session.Application.Store, manifest.Cluster, manifest.BackupId, ct).ConfigureAwait(false);
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                await CliJson.WriteAsync(console.Out, manifest, ct).ConfigureAwait(false);
+                // The manifest as stored, plus the last drill (records live beside it; the manifest is write-once).
+                var json = JsonSerializer.SerializeToNode(manifest, CliJson.Options)!.AsObject();
+                json["lastDrill"] = drill is null ? null : JsonSerializer.SerializeToNode(drill, CliJson.Options);
+                await CliJson.WriteAsync(console.Out, json, ct).ConfigureAwait(false);
             }
             else
             {
                 await WriteManifestAsync(console.Out, manifest, ct).ConfigureAwait(false);
+                await console.Out.WriteLineAsync($"{"last drill:",-16} {BackupDrillCommand.Summary(drill)}").ConfigureAwait(false);
             }
 
             return 0;

@@ -11,6 +11,7 @@ internal static class CommandCatalog
         var backup = BackupCommands.Create(console);
         BackupBrowseCommands.AddTo(backup, console);
         backup.Subcommands.Add(BackupStatusCommand.Create(console));
+        backup.Subcommands.Add(BackupDrillCommand.Create(console));
         yield return backup;
         yield return RestoreCommands.Create(console);
         yield return ServeCommand.Create(console);

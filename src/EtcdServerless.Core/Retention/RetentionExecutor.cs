@@ -1,4 +1,5 @@
 using EtcdServerless.Core.Catalog;
+using EtcdServerless.Core.Drills;
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -104,6 +105,8 @@ internal sealed partial class RetentionExecutor
                 orphaned.Add(backup.Artifact.Name);
             }
 
+            // Drill records only describe this backup: they go with it.
+            await DrillRecords.DeleteAllAsync(store, backup.Cluster, backup.BackupId, cancellationToken).ConfigureAwait(false);
             Log.Deleted(_logger, backup.BackupId, string.Join("; ", decision.Reasons));
             deleted.Add(backup.BackupId);
         }

@@ -1,5 +1,6 @@
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
+using EtcdServerless.Core.Drills;
 using EtcdServerless.Core.Retention;
 using EtcdServerless.Core.Storage;
 using EtcdServerless.Core.Tests.Catalog;
@@ -65,6 +66,34 @@ public sealed class RetentionExecutorTests : IDisposable
         Assert.Null(await _catalog.Store.GetInfoAsync(backups[3].Artifact.Name));
         Assert.Empty(await _catalog.FindOrphansAsync("c1", TimeSpan.Zero));
     }
+
+    [Fact]
+    public async Task Run_Expired_DeletesItsDrillRecordsKeepsTheOthers()
+    {
+        var backups = await CommitHourlyAsync(3, _ => Start);
+        foreach (var backup in backups)
+        {
+            await DrillRecords.WriteAsync(_catalog.Store, Drill(backup), Start);
+        }
+
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        var result = await _executor.RunAsync("c1", KeepLast(2), dryRun: false);
+
+        Assert.Equal([backups[2].BackupId], result.Deleted);
+        Assert.Null(await DrillRecords.GetLatestAsync(_catalog.Store, "c1", backups[2].BackupId));
+        Assert.NotNull(await DrillRecords.GetLatestAsync(_catalog.Store, "c1", backups[1].BackupId));
+        Assert.Equal([backups[0].BackupId, backups[1].BackupId], (await DrillRecords.GetLatestByBackupAsync(_catalog.Store, "c1")).Keys.Order(StringComparer.Ordinal).Reverse());
+    }
+
+    private DrillResult Drill(BackupManifest backup) => new()
+    {
+        Cluster = backup.Cluster,
+        BackupId = backup.BackupId,
+        Started = _clock.GetUtcNow(),
+        Outcome = DrillResult.OutcomePassed,
+        Checks = [new DrillCheck("decrypt", true, null, null, null, TimeSpan.Zero)],
+    };
 
     [Fact]
     public async Task Run_StillImmutable_SkipsAndReports()

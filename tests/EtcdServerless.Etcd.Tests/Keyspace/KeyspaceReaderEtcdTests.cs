@@ -145,6 +145,9 @@ public sealed class KeyspaceReaderEtcdTests : IClassFixture<KeyspaceReaderEtcdTe
 
         public IReadOnlyList<EtcdKv> Expected { get; private set; } = [];
 
+        /// <summary>The member's own <c>HashKV</c> at <see cref="Revision"/>.</summary>
+        public uint HashKv { get; private set; }
+
         public async Task InitializeAsync()
         {
             _cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Members = 1 });
@@ -171,6 +174,8 @@ public sealed class KeyspaceReaderEtcdTests : IClassFixture<KeyspaceReaderEtcdTe
                 Encoding.UTF8.GetString(kv.GetProperty("key").GetBytesFromBase64()),
                 Int(kv, "create_revision"), Int(kv, "mod_revision"), Int(kv, "version"), Int(kv, "lease"),
                 kv.TryGetProperty("value", out var v) ? v.GetBytesFromBase64() : []))];
+            using var hash = JsonDocument.Parse(await etcd.EtcdCtlAsync("endpoint", "hashkv", $"--rev={Revision}", "-w", "json"));
+            HashKv = hash.RootElement[0].GetProperty("HashKV").GetProperty("hash").GetUInt32();
         }
 
         public async Task DisposeAsync()
