@@ -40,9 +40,7 @@ internal static class FunctionsComposition
         services.AddSingleton(credential);
         var tls = await EtcdBackupServices.ResolveTlsAsync(options, secretClients ?? (vault => new SecretClient(vault, credential)), cancellationToken: cancellationToken).ConfigureAwait(false);
         services.AddEtcdBackup(options, new BackupPipelineOptions { ConsistencyCheck = configuration.GetValue("Backup:ConsistencyCheck", false) }, tls);
-        services.AddSingleton(new ApiKey(string.IsNullOrWhiteSpace(options.Api.ApiKey)
-            ? throw new InvalidOperationException("Api:ApiKey: the Function App needs an API key (app setting Api__ApiKey, from Key Vault)")
-            : options.Api.ApiKey));
+        services.AddSingleton(ApiKey.FromSetting(options.Api.ApiKey, "Function App: app setting Api__ApiKey, from Key Vault"));
 
         // Durable payloads travel as the product's JSON (camelCase, enums as strings), exactly as in process.
         services.Configure<WorkerOptions>(o => o.Serializer = new global::Azure.Core.Serialization.JsonObjectSerializer(OrchestrationJson.Options));

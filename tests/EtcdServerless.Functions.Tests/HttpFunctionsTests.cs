@@ -134,6 +134,35 @@ public sealed class HttpFunctionsTests : IAsyncLifetime
         Assert.Contains("Restore:AgentTls", conflict.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task StartRestore_BodyOverLimit_Returns413ProblemAndStartsNothing(bool contentLength)
+    {
+        var body = "{\"dryRun\":true,\"reason\":\"" + new string('r', BackupApi.MaxBodyBytes) + "\"}";
+
+        var (status, problem, headers) = await CallAsync(r => _functions.StartRestoreAsync(r, Cluster, _engine.Client), "POST", $"/api/clusters/{Cluster}/restores",
+            body: body, contentLength: contentLength);
+
+        Assert.Equal(StatusCodes.Status413PayloadTooLarge, status);
+        Assert.Equal("application/problem+json", headers.ContentType);
+        Assert.Equal(413, problem.GetProperty("status").GetInt32());
+        Assert.Contains(BackupApi.MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartRestore_BodyAtLimit_IsReadAndValidated()
+    {
+        var prefix = "{\"confirm\":\"x\",\"reason\":\"";
+        var body = prefix + new string('r', BackupApi.MaxBodyBytes - prefix.Length - 2) + "\"}";
+        Assert.Equal(BackupApi.MaxBodyBytes, body.Length);
+
+        var (status, problem, _) = await CallAsync(r => _functions.StartRestoreAsync(r, Cluster, _engine.Client), "POST", $"/api/clusters/{Cluster}/restores", body: body);
+
+        Assert.Equal(StatusCodes.Status400BadRequest, status);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("confirm", out _));
+    }
+
     [Fact]
     public async Task GetInstance_Unknown_Returns404Problem()
     {
@@ -143,7 +172,7 @@ public sealed class HttpFunctionsTests : IAsyncLifetime
     }
 
     private static async Task<(int Status, JsonElement Body, IHeaderDictionary Headers)> CallAsync(
-        Func<HttpRequest, Task<Microsoft.AspNetCore.Mvc.IActionResult>> function, string method, string path, string? key = Key, string? body = null, string query = "")
+        Func<HttpRequest, Task<Microsoft.AspNetCore.Mvc.IActionResult>> function, string method, string path, string? key = Key, string? body = null, string query = "", bool contentLength = true)
     {
         var context = new DefaultHttpContext
         {
@@ -159,7 +188,12 @@ public sealed class HttpFunctionsTests : IAsyncLifetime
             context.Request.Headers["x-api-key"] = key;
         }
 
-        context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body ?? ""));
+        var bytes = Encoding.UTF8.GetBytes(body ?? "");
+        context.Request.Body = new MemoryStream(bytes);
+        if (contentLength && body is not null)
+        {
+            context.Request.ContentLength = bytes.Length;
+        }
         var response = new MemoryStream();
         context.Response.Body = response;
 

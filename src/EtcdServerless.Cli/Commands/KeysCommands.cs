@@ -3,11 +3,15 @@ using System.CommandLine;
 using System.Text.Json;
 using EtcdServerless.Cli.Composition;
 using EtcdServerless.Core.Keys;
+using EtcdServerless.Workflows.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EtcdServerless.Cli.Commands;
 
-/// <summary><c>etcd-backup keys init|rotate|list</c>: create, rotate and list the key-encryption key.</summary>
+/// <summary>
+/// <c>etcd-backup keys init|rotate|list</c>: create, rotate and list the key-encryption key; <c>keys api-key</c>
+/// prints a new API key for <c>Api:ApiKey</c>.
+/// </summary>
 internal static class KeysCommands
 {
     public static Command Create(CliConsole console)
@@ -18,7 +22,24 @@ internal static class KeysCommands
         keys.Subcommands.Add(Verb(console, "rotate", "Create a new current KEK version; old versions stay readable for old backups.",
             static (store, ct) => store.RotateAsync(ct)));
         keys.Subcommands.Add(Verb(console, "list", "List the KEK versions (no key material).", null));
+        keys.Subcommands.Add(ApiKeyVerb(console));
         return keys;
+    }
+
+    private static Command ApiKeyVerb(CliConsole console)
+    {
+        var output = CommonOptions.Output();
+        var command = new Command("api-key", $"Print a new random API key for {ApiKey.SettingName} (32 random bytes, base64url) to stdout; nothing is stored.") { output };
+        CommandAction.Set(command, console, async (parseResult, cancellationToken) =>
+        {
+            var key = ApiKey.Generate();
+            var text = parseResult.GetValue(output) == OutputFormat.Json
+                ? JsonSerializer.Serialize(new Dictionary<string, string> { ["apiKey"] = key })
+                : key;
+            await console.Out.WriteLineAsync(text.AsMemory(), cancellationToken).ConfigureAwait(false);
+            return 0;
+        });
+        return command;
     }
 
     private static Command Verb(CliConsole console, string name, string description, Func<IKeyStore, CancellationToken, Task<KeyEncryptionKey>>? action)

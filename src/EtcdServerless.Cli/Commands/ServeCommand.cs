@@ -26,7 +26,7 @@ internal static class ServeCommand
                 services.AddSingleton(session.Application);
                 services.AddSingleton(session.Application.Time);
                 services.AddHostedService<ScheduledBackupService>();
-            }, ct).ConfigureAwait(false);
+            }, cancellationToken: ct).ConfigureAwait(false);
             await using (server.ConfigureAwait(false))
             {
                 var scheduled = options.Clusters.Count(c => !string.IsNullOrWhiteSpace(c.Value.Schedule));

@@ -31,9 +31,10 @@ internal sealed class CliSession : IAsyncDisposable
         }
 
         var apiKey = configuration.Options.Api.ApiKey;
-        if (serveApi && string.IsNullOrWhiteSpace(apiKey))
+        if (serveApi)
         {
-            throw new InvalidOperationException("Api:ApiKey: serve needs an API key (set Api:ApiKey in the config file or the Api__ApiKey environment variable)");
+            // Refused before anything starts: a short key is as good as none against guessing.
+            _ = Workflows.Http.ApiKey.FromSetting(apiKey, "serve: set Api:ApiKey in the config file or the Api__ApiKey environment variable");
         }
 
         var loggerFactory = CliLogging.Create(console, verbose ? LogLevel.Debug : minimum);

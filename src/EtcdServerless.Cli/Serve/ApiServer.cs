@@ -17,8 +17,13 @@ namespace EtcdServerless.Cli.Serve;
 internal sealed class ApiServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly FailedKeyThrottle _throttle;
 
-    private ApiServer(WebApplication app) => _app = app;
+    private ApiServer(WebApplication app, FailedKeyThrottle throttle)
+    {
+        _app = app;
+        _throttle = throttle;
+    }
 
     /// <summary>The addresses Kestrel listens on (with the real port when 0 was asked for).</summary>
     public IReadOnlyList<Uri> Addresses =>
@@ -29,29 +34,58 @@ internal sealed class ApiServer : IAsyncDisposable
     /// <param name="urls">Listen URLs.</param>
     /// <param name="loggerFactory">Where request and host logs go.</param>
     /// <param name="configureServices">Extra services (e.g. the scheduler's hosted service).</param>
+    /// <param name="limits">Request limits and the wrong-key throttle (default: <see cref="ApiServerLimits"/>'s).</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     public static async Task<ApiServer> StartAsync(
         BackupApi api,
         string urls,
         ILoggerFactory loggerFactory,
         Action<IServiceCollection>? configureServices = null,
+        ApiServerLimits? limits = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(api);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        limits ??= new ApiServerLimits();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(ApiServer).Assembly.GetName().Name });
         builder.WebHost.UseUrls(urls);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestLineSize = limits.MaxRequestLineBytes;
+        });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         configureServices?.Invoke(builder.Services);
+        var logger = loggerFactory.CreateLogger("EtcdServerless.Cli.Serve.ApiServer");
+        var throttle = new FailedKeyThrottle(api.Key, limits, logger);
         var app = builder.Build();
+
+        // Outermost first: every error below (router's 404/405, limits, throttle, the contract's own) leaves as problem+json.
+        app.UseStatusCodePages(ProblemResponses.WriteEmptyStatusAsync);
+        var problems = new ProblemResponses(limits, logger);
+        app.Use((context, next) => problems.InvokeAsync(context, next));
+        app.Use((context, next) => throttle.InvokeAsync(context, next));
+        app.UseRouting();
         app.MapPost("/api/clusters/{cluster}/backups", (HttpRequest request, string cluster) => api.StartBackupAsync(request, cluster));
         app.MapGet("/api/clusters/{cluster}/backups", (HttpRequest request, string cluster) => api.ListBackupsAsync(request, cluster));
         app.MapPost("/api/clusters/{cluster}/restores", (HttpRequest request, string cluster) => api.StartRestoreAsync(request, cluster));
         app.MapGet("/api/instances/{id}", (HttpRequest request, string id) => api.GetInstanceAsync(request, id));
         app.MapGet("/healthz", () => Results.Text("ok"));
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        return new ApiServer(app);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throttle.Dispose();
+            throw;
+        }
+
+        return new ApiServer(app, throttle);
     }
 
     /// <summary>Completes when the host stops (Ctrl+C or <paramref name="cancellationToken"/>).</summary>
@@ -66,6 +100,7 @@ internal sealed class ApiServer : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync().ConfigureAwait(false);
+            _throttle.Dispose();
         }
     }
 }

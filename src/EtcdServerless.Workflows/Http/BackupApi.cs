@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
@@ -17,6 +15,12 @@ namespace EtcdServerless.Workflows.Http;
 /// </summary>
 internal sealed class BackupApi(WorkflowGateway gateway, EtcdBackupOptions options, BackupCatalog catalog, ApiKey apiKey)
 {
+    /// <summary>The key every route checks (hosts use it to throttle wrong keys before the routes run).</summary>
+    public ApiKey Key => apiKey;
+
+    /// <summary>The largest request body read (a restore request is well under 1 KiB); a longer one gets 413.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
     // Long path values are cut in messages: they are echoed, and an echo must not amplify a request.
     private const int MaxEchoLength = 64;
 
@@ -55,7 +59,23 @@ internal sealed class BackupApi(WorkflowGateway gateway, EtcdBackupOptions optio
             return refused;
         }
 
-        var (body, errors) = await RestoreRequestReader.ReadAsync(request, cluster, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        byte[]? raw;
+        try
+        {
+            raw = await RestoreRequestReader.ReadBodyAsync(request, MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // The host's own limits (Kestrel's body size, a malformed chunk) surface while reading.
+            return Problem(ex.StatusCode, ReasonTitle(ex.StatusCode), ex.Message);
+        }
+
+        if (raw is null)
+        {
+            return BodyTooLarge();
+        }
+
+        var (body, errors) = RestoreRequestReader.Read(raw, cluster);
         if (body is null)
         {
             return Problem(StatusCodes.Status400BadRequest, "Invalid request", "The request body has invalid fields.", errors);
@@ -109,6 +129,14 @@ internal sealed class BackupApi(WorkflowGateway gateway, EtcdBackupOptions optio
     public static IResult Problem(int status, string title, string detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
         TypedResults.Json(new ProblemBody($"https://httpstatuses.io/{status}", title, status, detail, errors), OrchestrationJson.Options, "application/problem+json", status);
 
+    /// <summary>413 with the limit named.</summary>
+    public static IResult BodyTooLarge() =>
+        Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large", $"The request body is limited to {MaxBodyBytes} bytes.");
+
+    /// <summary>The standard phrase of <paramref name="status"/> as a problem title ("Not Found", "Method Not Allowed"...).</summary>
+    public static string ReasonTitle(int status) =>
+        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Error";
+
     private IResult? Refuse(HttpRequest request, string cluster)
     {
         if (!apiKey.IsPresentedBy(request))
@@ -135,34 +163,4 @@ internal sealed class BackupApi(WorkflowGateway gateway, EtcdBackupOptions optio
     private static string Echo(string value) => value.Length <= MaxEchoLength ? value : string.Concat(value.AsSpan(0, MaxEchoLength), "...");
 
     private sealed record ProblemBody(string Type, string Title, int Status, string Detail, IReadOnlyDictionary<string, string[]>? Errors);
-}
-
-/// <summary>The API key callers must present, compared in constant time.</summary>
-internal sealed class ApiKey
-{
-    private readonly byte[] _key;
-
-    public ApiKey(string key)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(key);
-        _key = Encoding.UTF8.GetBytes(key);
-    }
-
-    /// <summary>True when the request carries the key in <c>x-api-key</c>, <c>x-functions-key</c> or <c>?code=</c>.</summary>
-    public bool IsPresentedBy(HttpRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        string? presented = request.Headers["x-api-key"];
-        if (string.IsNullOrEmpty(presented))
-        {
-            presented = request.Headers["x-functions-key"];
-        }
-
-        if (string.IsNullOrEmpty(presented))
-        {
-            presented = request.Query["code"];
-        }
-
-        return !string.IsNullOrEmpty(presented) && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _key);
-    }
 }

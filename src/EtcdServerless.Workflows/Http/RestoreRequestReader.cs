@@ -6,13 +6,35 @@ namespace EtcdServerless.Workflows.Http;
 /// <summary>Reads and validates the body of <c>POST /api/clusters/{cluster}/restores</c>, naming each bad field.</summary>
 internal static class RestoreRequestReader
 {
-    public static async Task<(RestoreApiRequest? Request, Dictionary<string, string[]> Errors)> ReadAsync(HttpRequest request, string cluster, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads at most <paramref name="maxBytes"/> of the body: null when it is longer (the caller answers 413), so a
+    /// large body is never buffered or parsed, whatever limit the host enforces.
+    /// </summary>
+    public static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > maxBytes)
+        {
+            return null;
+        }
+
+        var buffer = new byte[maxBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            length += read;
+        }
+
+        return length > maxBytes ? null : buffer[..length];
+    }
+
+    public static (RestoreApiRequest? Request, Dictionary<string, string[]> Errors) Read(ReadOnlyMemory<byte> body, string cluster)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false);
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException ex)
         {

@@ -25,13 +25,13 @@ public sealed class ConfigurationLoaderTests
         var path = env.WriteConfig(new Dictionary<string, IReadOnlyList<string>> { ["prod-east"] = ["http://127.0.0.1:2379"] }, schedule: "0 0 * * * *");
 
         // Act
-        var loaded = ConfigurationLoader.Load(path, Env(("Clusters__prod-east__Schedule", "0 */15 * * * *"), ("Clusters__prod-east__Endpoints__1", "http://127.0.0.1:2380"), ("Api__ApiKey", "k1")));
+        var loaded = ConfigurationLoader.Load(path, Env(("Clusters__prod-east__Schedule", "0 */15 * * * *"), ("Clusters__prod-east__Endpoints__1", "http://127.0.0.1:2380"), ("Api__ApiKey", "k1-0123456789abcdefghijklmnopqrstuv")));
 
         // Assert
         var cluster = loaded.Options.Clusters["prod-east"];
         Assert.Equal("0 */15 * * * *", cluster.Schedule);
         Assert.Equal(["http://127.0.0.1:2379", "http://127.0.0.1:2380"], cluster.Endpoints);
-        Assert.Equal("k1", loaded.Options.Api.ApiKey);
+        Assert.Equal("k1-0123456789abcdefghijklmnopqrstuv", loaded.Options.Api.ApiKey);
         Assert.Equal(path, loaded.Path);
     }
 
