@@ -55,6 +55,9 @@ param softDeleteDays int = 14
 @description('Name of the Key Vault secret that holds the key-encryption key.')
 param kekSecretName string = 'etcd-backup-kek'
 
+@description('Name of the Key Vault secret that holds the HTTP API key (at least 32 characters: `etcd-backup keys api-key`). The app refuses to start without it.')
+param apiKeySecretName string = 'etcd-backup-api-key'
+
 @description('Let the app create the KEK on first run and rotate it (custom role with secrets/setSecret only). False = an operator creates it (docs/operations.md).')
 param appManagesKek bool = true
 
@@ -131,7 +134,7 @@ var agentSecretNames = [
   restoreAgentTls.?keySecret ?? ''
 ]
 var appReadSecretNames = union(
-  [kekSecretName],
+  [kekSecretName, apiKeySecretName],
   filter(concat(clusterSecretNames, agentSecretNames), s => !empty(s) && !startsWith(s, 'https://'))
 )
 
@@ -249,6 +252,7 @@ module functionApp 'modules/functionApp.bicep' = {
     immutabilityDays: immutabilityDays
     requireImmutability: requireImmutability
     keysUri: '${keyVault.outputs.vaultUri}secrets/${kekSecretName}'
+    apiKeySecretName: apiKeySecretName
     vaultUri: keyVault.outputs.vaultUri
     restoreAgentTls: restoreAgentTls
     clusters: clusters

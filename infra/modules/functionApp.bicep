@@ -54,6 +54,9 @@ param requireImmutability bool
 @description('Keys URI: https://<vault>.vault.azure.net/secrets/<kek secret name>.')
 param keysUri string
 
+@description('Key Vault secret (name in this vault, or a full secret URI) holding the HTTP API key.')
+param apiKeySecretName string
+
 @description('Vault URI (ending with a slash) against which bare secret names in cluster TLS/auth settings resolve.')
 param vaultUri string
 
@@ -117,6 +120,12 @@ var storeSettings = [
   { name: 'Store__ImmutabilityDays', value: string(immutabilityDays) }
   { name: 'Store__RequireImmutability', value: string(requireImmutability) }
   { name: 'Keys__Uri', value: keysUri }
+]
+
+// The HTTP API key (Api:ApiKey): a Key Vault reference the platform resolves with the app's identity; the
+// triggers are Anonymous at the host and the shared contract checks the key (x-api-key, x-functions-key, ?code=).
+var apiSettings = [
+  { name: 'Api__ApiKey', value: '@Microsoft.KeyVault(SecretUri=${secretUri(vaultUri, apiKeySecretName)})' }
 ]
 
 // EtcdBackupOptions: Restore (the orchestrator's client certificate for the agents).
@@ -208,7 +217,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       http20Enabled: true
-      appSettings: concat(hostSettings, pipelineSettings, storeSettings, restoreSettings, clusterSettings)
+      appSettings: concat(hostSettings, pipelineSettings, storeSettings, apiSettings, restoreSettings, clusterSettings)
     }
     functionAppConfig: {
       deployment: {

@@ -51,7 +51,6 @@ internal static class DeploymentContract
         ["Store__SasToken"] = "No SAS on Azure: managed identity and RBAC instead (the role cannot touch immutability; a SAS could carry more).",
         ["Clusters__*__Auth__PasswordFile"] = "No files on a Function App: the password arrives as Clusters__<name>__Auth__Password, a Key Vault reference.",
         ["Api__Urls"] = "Listening addresses of `etcd-backup serve`; on Azure the Functions host owns the listener.",
-        ["Api__ApiKey"] = "Caller key of `etcd-backup serve`; the Function App uses function keys (x-functions-key) and optional Entra auth instead.",
         ["StrictConfiguration"] = "Turns unknown keys of a CLI config file into errors; the Function App's settings are the compiled template, checked key by key by these contract tests.",
         ["Store__S3__ServiceUrl"] = S3NotOnAzure,
         ["Store__S3__Region"] = S3NotOnAzure,
