@@ -26,17 +26,28 @@ public sealed record CommandResult(int ExitCode, string StandardOutput, string S
 internal static class ExternalCommand
 {
     /// <summary>Runs <paramref name="fileName"/> with <paramref name="arguments"/>; never throws on a non-zero exit.</summary>
-    public static async Task<CommandResult> RunAsync(
+    public static Task<CommandResult> RunAsync(
         string fileName,
         IEnumerable<string> arguments,
         TimeSpan timeout,
         IReadOnlyDictionary<string, string>? environment = null,
+        CancellationToken cancellationToken = default) =>
+        RunAsync(fileName, arguments, timeout, environment, standardInput: null, cancellationToken);
+
+    /// <summary>As the overload without input, writing <paramref name="standardInput"/> (when not null) to the tool's stdin.</summary>
+    public static async Task<CommandResult> RunAsync(
+        string fileName,
+        IEnumerable<string> arguments,
+        TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment,
+        string? standardInput,
         CancellationToken cancellationToken = default)
     {
         var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = standardInput is not null,
             UseShellExecute = false,
         };
         foreach (var argument in arguments)
@@ -65,6 +76,12 @@ internal static class ExternalCommand
 
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput.AsMemory(), cancellationToken).ConfigureAwait(false);
+            process.StandardInput.Close();
+        }
+
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutCts.CancelAfter(timeout);
         try

@@ -1,3 +1,4 @@
+using EtcdServerless.Core.Members;
 using EtcdServerless.Testing.Etcd;
 
 namespace EtcdServerless.Infra.Tests.Bicep;
@@ -17,7 +18,7 @@ internal static class BicepCli
     public static Task<string> PathAsync() => Located.Value;
 
     /// <summary>Runs the compiler with <paramref name="arguments"/> (and extra environment variables).</summary>
-    public static async Task<ToolResult> RunAsync(
+    public static async Task<CommandResult> RunAsync(
         IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default)
     {
         var variables = Environment();
@@ -30,7 +31,7 @@ internal static class BicepCli
     }
 
     /// <summary>Runs infra/tools/bicep-check (the CI check: build/build-params + lint, any diagnostic fails) on the files.</summary>
-    public static Task<ToolResult> CheckAsync(IEnumerable<string> files, CancellationToken cancellationToken = default) =>
+    public static Task<CommandResult> CheckAsync(IEnumerable<string> files, CancellationToken cancellationToken = default) =>
         ToolProcess.RunAsync("bash", [Tool("bicep-check"), .. files], Environment(), timeout: Timeout, cancellationToken: cancellationToken);
 
     private static async Task<string> LocateAsync()
