@@ -38,6 +38,8 @@ mkdir -p "$results"
 # The deployment package first: FunctionsPackageTests opens artifacts/packages/functions.zip (and fails without
 # it); CI uploads and deploys that same file.
 bash scripts/package-functions.sh
+# The `dotnet tool` package likewise: ToolPackageTests opens artifacts/packages/etcd-backup.VERSION.nupkg and installs it.
+bash scripts/package-tool.sh
 
 status=0
 dotnet test EtcdServerless.sln -c Release --logger "trx" --results-directory "$results" "$@" || status=$?
