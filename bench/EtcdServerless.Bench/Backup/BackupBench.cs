@@ -32,11 +32,11 @@ internal static class BackupBench
         var azurite = !args.Contains("--no-azurite");
         using var work = new TempDirectory("etcdsl-bench-backup");
         var cli = StringArg(args, "--cli") ?? await PublishCliAsync(work.Combine("cli")).ConfigureAwait(false);
-        // Another build of the CLI (e.g. the previous commit, published the same way) measured in the same runs.
+        // Other builds of the CLI (e.g. the previous commit, published the same way) measured in the same runs.
         var clis = new List<(string Label, string Path)> { ("", cli) };
-        if (StringArg(args, "--compare") is { } other)
+        for (var i = Array.IndexOf(args, "--compare"); i >= 0 && i + 1 < args.Length; i = Array.IndexOf(args, "--compare", i + 1))
         {
-            clis.Add((" (--compare build)", other));
+            clis.Add(($" ({Path.GetFileName(Path.GetDirectoryName(args[i + 1]))}/{Path.GetFileName(args[i + 1])})", args[i + 1]));
         }
 
         var time = RequiredTool.Find("time", "apt-get install time (GNU time, for CPU time and peak memory)");
