@@ -1,157 +1,151 @@
-using System.Diagnostics;
 using System.Globalization;
-using EtcdServerless.Azure.Blob;
-using EtcdServerless.Core.Backup;
-using EtcdServerless.Core.Configuration;
-using EtcdServerless.Core.Crypto;
-using EtcdServerless.Core.Keys;
-using EtcdServerless.Core.Orchestration;
-using EtcdServerless.Workflows.Composition;
-using EtcdServerless.Workflows.Instances;
-using Microsoft.Extensions.DependencyInjection;
-using EtcdServerless.Core.Storage;
-using EtcdServerless.Etcd.Client;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EtcdServerless.Bench.Data;
+using EtcdServerless.Bench.Snapshot;
 using EtcdServerless.Testing.Azurite;
 using EtcdServerless.Testing.Etcd;
 using EtcdServerless.Testing.Infrastructure;
+using static EtcdServerless.Bench.Snapshot.SnapshotBench;
 
 namespace EtcdServerless.Bench.Backup;
 
 /// <summary>
-/// Scenario "backup": fills a real etcd to at least --size-mb (1 MB values, half random so compression does real
-/// work), then, one run each, side by side: <c>etcdctl snapshot save</c> alone, and our whole backup (snapshot
-/// stream teed to temp file + SHA-256 + Brotli + AES-GCM + store, trailer check and bbolt inspection, manifest)
-/// into the local store and into Azurite. Prints wall times, the ratio to etcdctl and our peak RSS during the
-/// backup (VmHWM, reset before each run).
-/// Usage: bench backup [--size-mb 256] [--no-azurite]
+/// Scenario "backup": fills a real etcd to at least --size-mb with --data (k8s: Kubernetes-like objects, several
+/// revisions, compressible; random: incompressible values), then, alternating --runs times: <c>etcdctl snapshot
+/// save</c> and the published CLI as users run it, <c>etcd-backup backup run</c> (default settings: zstd blocks,
+/// AES-GCM, trailer check, bbolt inspection, write-once store, manifest), as separate processes, into the local
+/// store and into Azurite. Prints median wall and CPU time (user + sys, GNU time), the ratios to etcdctl and the
+/// CLI process's peak RSS.
+/// Usage: bench backup [--size-mb 256] [--data k8s|random] [--runs 3] [--cli PATH-TO-etcd-backup] [--compare OTHER-etcd-backup] [--no-azurite]
 /// </summary>
 internal static class BackupBench
 {
-    private const int ValueBytes = 1_000_000;
+    private const string Cluster = "bench";
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var sizeMb = args.SkipWhile(a => a != "--size-mb").Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(256);
+        var sizeMb = IntArg(args, "--size-mb", 256);
+        var runs = IntArg(args, "--runs", 3);
+        var data = BenchData.Parse(StringArg(args, "--data"));
         var azurite = !args.Contains("--no-azurite");
         using var work = new TempDirectory("etcdsl-bench-backup");
-        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions
+        var cli = StringArg(args, "--cli") ?? await PublishCliAsync(work.Combine("cli")).ConfigureAwait(false);
+        // Other builds of the CLI (e.g. the previous commit, published the same way) measured in the same runs.
+        var clis = new List<(string Label, string Path)> { ("", cli) };
+        for (var i = Array.IndexOf(args, "--compare"); i >= 0 && i + 1 < args.Length; i = Array.IndexOf(args, "--compare", i + 1))
         {
-            ExtraArguments = ["--quota-backend-bytes=8589934592", "--snapshot-count=100000"],
-        }).ConfigureAwait(false);
-        var dbSize = await FillAsync(cluster.ClientUrls[0], sizeMb * 1_000_000L).ConfigureAwait(false);
-        Console.Error.WriteLine($"etcd loaded: db size {dbSize:N0} bytes");
-
-        // Baseline: etcdctl snapshot save (one run, the same member).
-        var theirsFile = work.Combine("etcdctl.db");
-        var clock = Stopwatch.StartNew();
-        await cluster.EtcdCtlAsync("snapshot", "save", theirsFile).ConfigureAwait(false);
-        var theirs = clock.Elapsed;
-
-        var keys = new LocalKeyStore(work.Combine("keys"));
-        await keys.InitializeAsync().ConfigureAwait(false);
-        var rows = new List<string>();
-        var local = await RunBackupAsync(cluster, new LocalDirectoryBackupStore(work.Combine("store"), TimeSpan.Zero), keys, work).ConfigureAwait(false);
-        rows.Add(Row("backup -> local store (brotli)", theirs, local));
-        var plain = await RunBackupAsync(cluster, new LocalDirectoryBackupStore(work.Combine("store-plain"), TimeSpan.Zero), keys, work, EnvelopeCompression.None)
-            .ConfigureAwait(false);
-        rows.Add(Row("backup -> local store (no compression)", theirs, plain));
-        if (azurite)
-        {
-            await using var blob = await AzuriteProcess.StartAsync().ConfigureAwait(false);
-            var store = BlobBackupStore.FromUri(new Uri(blob.BlobEndpoint + "/backups"), accountKey: AzuriteProcess.AccountKey);
-            await store.InitializeAsync().ConfigureAwait(false);
-            var remote = await RunBackupAsync(cluster, store, keys, work).ConfigureAwait(false);
-            rows.Add(Row("backup -> Azurite", theirs, remote));
+            clis.Add(($" ({Path.GetFileName(Path.GetDirectoryName(args[i + 1]))}/{Path.GetFileName(args[i + 1])})", args[i + 1]));
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"snapshot {new FileInfo(theirsFile).Length:N0} bytes, one run each, {Environment.ProcessorCount} cores"));
-        Console.WriteLine();
-        Console.WriteLine("| operation | etcdctl snapshot save | ours | ratio | our peak RSS | artifact bytes | phases |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---|");
-        rows.ForEach(Console.WriteLine);
+        var time = RequiredTool.Find("time", "apt-get install time (GNU time, for CPU time and peak memory)");
+
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions
+        {
+            // 8 GiB quota: etcd's default 2 GiB refuses writes long before a 1 GB database with its revisions.
+            ExtraArguments = ["--quota-backend-bytes=8589934592", "--snapshot-count=100000"],
+        }).ConfigureAwait(false);
+        var endpoint = cluster.ClientUrls[0];
+        var dbSize = await BenchData.FillAsync(endpoint, data, sizeMb * 1_000_000L).ConfigureAwait(false);
+        Console.Error.WriteLine($"etcd loaded ({BenchData.Name(data)}): db size {dbSize:N0} bytes");
+
+        var keys = work.Combine("keys");
+        var targets = new List<(string Name, string Config)>
+        {
+            ("local store", await WriteConfigAsync(work.Combine("local.json"), new Uri(work.Combine("store")).AbsoluteUri, keys, endpoint).ConfigureAwait(false)),
+        };
+        await using var blob = azurite ? await AzuriteProcess.StartAsync().ConfigureAwait(false) : null;
+        if (blob is not null)
+        {
+            targets.Add(("Azurite", await WriteConfigAsync(work.Combine("azurite.json"), blob.BlobEndpoint + "/backups", keys, endpoint, AzuriteProcess.AccountKey).ConfigureAwait(false)));
+            await RequireAsync(time, cli, ["store", "init", "--config", targets[^1].Config]).ConfigureAwait(false);
+        }
+
+        await RequireAsync(time, cli, ["keys", "init", "--config", targets[0].Config]).ConfigureAwait(false);
+
+        var theirsFile = work.Combine("etcdctl.db");
+        var etcdctl = new List<Run>();
+        var ours = targets.SelectMany(t => clis.Select(c => t.Name + c.Label)).ToDictionary(n => n, _ => new List<Run>());
+        for (var run = 0; run < runs; run++)
+        {
+            File.Delete(theirsFile);
+            etcdctl.Add(await MeasureAsync(time, cluster.EtcdCtlPath, ["--endpoints=" + endpoint, "snapshot", "save", theirsFile]).ConfigureAwait(false));
+            foreach (var (name, config) in targets)
+            {
+                foreach (var (label, path) in clis)
+                {
+                    ours[name + label].Add(await RequireAsync(time, path, ["backup", "run", "--config", config, "--cluster", Cluster, "-o", "json"]).ConfigureAwait(false));
+                }
+            }
+        }
+
+        var report = new StringBuilder();
+        report.AppendLine(CultureInfo.InvariantCulture,
+            $"data {BenchData.Name(data)}, snapshot {new FileInfo(theirsFile).Length:N0} bytes, {runs} runs each (median), {Environment.ProcessorCount} cores, load average {LoadAverage()}");
+        report.AppendLine();
+        report.AppendLine("| operation | wall | CPU (user+sys) | wall ratio | CPU ratio | peak RSS | artifact bytes |");
+        report.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        var tw = Median(etcdctl.Select(r => r.Seconds));
+        var tc = Median(etcdctl.Select(r => r.CpuSeconds));
+        report.AppendLine(CultureInfo.InvariantCulture, $"| `etcdctl snapshot save` | {tw * 1000:F0} ms | {tc * 1000:F0} ms | 1.00x | 1.00x | {etcdctl.Max(r => r.PeakKb) / 1024.0:F0} MiB | |");
+        foreach (var (name, measured) in ours)
+        {
+            var w = Median(measured.Select(r => r.Seconds));
+            var c = Median(measured.Select(r => r.CpuSeconds));
+            report.AppendLine(CultureInfo.InvariantCulture,
+                $"| `etcd-backup backup run` -> {name} | {w * 1000:F0} ms | {c * 1000:F0} ms | {w / tw:F2}x | {c / tc:F2}x | {measured.Max(r => r.PeakKb) / 1024.0:F0} MiB | {ArtifactSize(measured[^1].Output)} |");
+        }
+
+        Console.WriteLine(report.ToString());
         return 0;
     }
 
-    private static string Row(string name, TimeSpan theirs, (TimeSpan Elapsed, long PeakKb, BackupResult Result) ours)
+    private static async Task<string> WriteConfigAsync(string path, string storeUri, string keys, string endpoint, string? accountKey = null)
     {
-        var d = ours.Result.Manifest!.Durations;
-        return string.Create(CultureInfo.InvariantCulture,
-            $"| {name} | {theirs.TotalMilliseconds:F0} ms | {ours.Elapsed.TotalMilliseconds:F0} ms | {ours.Elapsed / theirs:F2}x | {ours.PeakKb / 1024.0:F0} MiB | {ours.Result.Manifest.Artifact.Size:N0} | stream+seal {d.Snapshot.TotalMilliseconds:F0} ms, inspect {d.Verify.TotalMilliseconds:F0} ms, commit {d.Upload.TotalMilliseconds:F0} ms |");
-    }
-
-    private static async Task<(TimeSpan, long, BackupResult)> RunBackupAsync(
-        EtcdTestCluster cluster, IBackupStore store, IKeyStore keys, TempDirectory work, EnvelopeCompression compression = EnvelopeCompression.Brotli)
-    {
-        var options = new EtcdBackupOptions
+        var store = new JsonObject { ["Uri"] = storeUri, ["ImmutabilityDays"] = 0 };
+        if (accountKey is not null)
         {
-            Store = new StoreOptions { ImmutabilityDays = 0 },
-            Clusters = { ["bench"] = new ClusterOptions { Endpoints = [.. cluster.ClientUrls] } },
+            store["AccountKey"] = accountKey;
+        }
+
+        var config = new JsonObject
+        {
+            ["Store"] = store,
+            ["Keys"] = new JsonObject { ["Uri"] = new Uri(keys).AbsoluteUri },
+            ["Clusters"] = new JsonObject { [Cluster] = new JsonObject { ["Endpoints"] = new JsonArray(endpoint) } },
         };
-        await using var services = new ServiceCollection()
-            .AddSingleton(store)
-            .AddSingleton(keys)
-            .AddEtcdBackup(options, new BackupPipelineOptions
-            {
-                TempDirectory = work.Path,
-                Envelope = EnvelopeOptions.Default with { Compression = compression },
-            })
-            .AddInProcessWorkflows()
-            .BuildServiceProvider();
-        var gateway = services.GetRequiredService<WorkflowGateway>();
-        GC.Collect();
-        ResetPeakRss();
-        var clock = Stopwatch.StartNew();
-        var started = await gateway.StartBackupAsync("bench", BackupTrigger.OnDemand).ConfigureAwait(false);
-        var state = await gateway.WaitForCompletionAsync(started.InstanceId).ConfigureAwait(false);
-        var elapsed = clock.Elapsed;
-        var result = OrchestrationJson.Deserialize<BackupResult>(state.SerializedOutput) ?? throw new InvalidOperationException(state.FailureDetails?.ErrorMessage);
-        if (!result.Succeeded)
-        {
-            throw new InvalidOperationException(result.Message);
-        }
-
-        return (elapsed, PeakRssKb(), result);
+        await File.WriteAllTextAsync(path, config.ToJsonString()).ConfigureAwait(false);
+        return path;
     }
 
-    private static async Task<long> FillAsync(string endpoint, long targetBytes)
+    private static async Task<Run> RequireAsync(string time, string cli, string[] arguments)
     {
-        using var client = new EtcdClient(new EtcdClientOptions { Endpoint = new Uri(endpoint), CallTimeout = TimeSpan.FromMinutes(1) });
-        var next = 0;
-        long dbSize = 0;
-        while (dbSize < targetBytes)
-        {
-            await Parallel.ForEachAsync(Enumerable.Range(0, 32), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (_, ct) =>
-            {
-                var value = new byte[ValueBytes];
-                Random.Shared.NextBytes(value.AsSpan(0, ValueBytes / 2));
-                var key = $"/registry/bench/{Interlocked.Increment(ref next):D8}";
-                await client.PutAsync(System.Text.Encoding.UTF8.GetBytes(key), value, cancellationToken: ct).ConfigureAwait(false);
-            }).ConfigureAwait(false);
-            dbSize = (await client.StatusAsync().ConfigureAwait(false)).DbSize;
-        }
-
-        return dbSize;
+        var run = await MeasureAsync(time, cli, arguments).ConfigureAwait(false);
+        return run.ExitCode == 0 ? run : throw new InvalidOperationException($"etcd-backup {string.Join(' ', arguments)} failed (exit {run.ExitCode})");
     }
 
-    // Linux: writing 5 to clear_refs resets the peak resident set size (VmHWM) of this process.
-    private static void ResetPeakRss()
+    private static string ArtifactSize(string output)
     {
         try
         {
-            File.WriteAllText("/proc/self/clear_refs", "5");
+            var node = JsonNode.Parse(output);
+            var artifact = Find(node, "artifact");
+            return artifact?["size"]?.GetValue<long>().ToString("N0", CultureInfo.InvariantCulture) ?? "?";
         }
-        catch (IOException)
+        catch (JsonException)
         {
-        }
-        catch (UnauthorizedAccessException)
-        {
+            return "?";
         }
     }
 
-    private static long PeakRssKb()
+    private static JsonNode? Find(JsonNode? node, string name) => node switch
     {
-        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? -1 : long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-    }
+        JsonObject o => o.TryGetPropertyValue(name, out var hit) ? hit : o.Select(p => Find(p.Value, name)).FirstOrDefault(n => n is not null),
+        JsonArray a => a.Select(n => Find(n, name)).FirstOrDefault(n => n is not null),
+        _ => null,
+    };
+
+    internal static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 }

@@ -8,13 +8,15 @@ using EtcdServerless.Testing.Infrastructure;
 namespace EtcdServerless.Bench.Snapshot;
 
 /// <summary>
-/// Scenario "snapshot": fills a real etcd with at least --size-mb of data (100 KB values, parallel
-/// transactions), then runs, side by side and alternating, <c>etcdctl snapshot save</c> vs
+/// Scenario "snapshot": fills a real etcd with at least --size-mb of data (--data k8s: Kubernetes-like objects,
+/// random: incompressible values; without --data, 100 KB values of one repeated byte as before), then runs, side by side and alternating, <c>etcdctl snapshot save</c> vs
 /// <c>etcd-backup snapshot save</c> (when that verb is available) and <c>etcdctl snapshot status</c> vs
 /// <c>etcd-backup snapshot status</c> (published binary, process start included). Prints a markdown table of
 /// median wall times, median CPU time (user + sys, which stays meaningful on a loaded machine), the ratios
-/// ours/etcdctl and peak RSS (GNU time's maximum resident set size).
-/// Usage: bench snapshot [--size-mb 256] [--runs 5] [--cli PATH-TO-etcd-backup] [--keep COPY-OF-SNAPSHOT]
+/// ours/etcdctl and peak RSS (GNU time's maximum resident set size). It also measures and prints the floor a
+/// verified status cannot beat: the file's size over this machine's SHA-256 rate (<c>openssl speed -evp sha256
+/// -bytes 16384</c>) plus the start of a minimal .NET process, and <c>etcd-backup --version</c> beside that start.
+/// Usage: bench snapshot [--size-mb 256] [--data k8s|random] [--runs 5] [--cli PATH-TO-etcd-backup] [--keep COPY-OF-SNAPSHOT]
 /// </summary>
 internal static class SnapshotBench
 {
@@ -34,7 +36,9 @@ internal static class SnapshotBench
             ExtraArguments = ["--quota-backend-bytes=8589934592", "--snapshot-count=100000"],
         }).ConfigureAwait(false);
         var endpoint = cluster.ClientUrls[0];
-        var dbSize = await LoadAsync(cluster, sizeMb * 1_000_000L).ConfigureAwait(false);
+        var dbSize = StringArg(args, "--data") is { } data
+            ? await Data.BenchData.FillAsync(endpoint, Data.BenchData.Parse(data), sizeMb * 1_000_000L).ConfigureAwait(false)
+            : await LoadAsync(cluster, sizeMb * 1_000_000L).ConfigureAwait(false);
         Console.Error.WriteLine($"etcd loaded: db size {dbSize:N0} bytes");
 
         var saveAvailable = (await MeasureAsync(time, cli, ["snapshot", "save", "--help"]).ConfigureAwait(false)).Output.Contains("--endpoints", StringComparison.Ordinal);
@@ -69,6 +73,14 @@ internal static class SnapshotBench
         }
 
         var snapshotBytes = new FileInfo(theirsFile).Length;
+        var hello = await Harness.StartupFloor.MeasureAsync(time, work.Combine("floor"), runs).ConfigureAwait(false);
+        var versions = new List<Run>();
+        for (var run = 0; run < runs; run++)
+        {
+            versions.Add(await MeasureAsync(time, cli, ["--version"]).ConfigureAwait(false));
+        }
+
+        var shaRate = await Sha256RateAsync().ConfigureAwait(false);
         if (StringArg(args, "--keep") is { } keep)
         {
             File.Copy(theirsFile, keep, overwrite: true);
@@ -86,6 +98,14 @@ internal static class SnapshotBench
 
         Row(report, "snapshot status (sha256 verified)", statusTheirs, statusOurs);
         Row(report, "snapshot status --skip-hash-check", statusTheirs, statusOursSkip);
+        report.AppendLine();
+        var floor = (snapshotBytes / shaRate) + hello.Seconds;
+        var verified = Median(statusOurs.Select(r => r.Seconds));
+        report.AppendLine(CultureInfo.InvariantCulture,
+            $"process start: hello world {hello.Seconds * 1000:F0} ms wall / {hello.CpuSeconds * 1000:F0} ms CPU / {hello.PeakKb / 1024.0:F0} MiB; etcd-backup --version {Median(versions.Select(r => r.Seconds)) * 1000:F0} ms wall / {Median(versions.Select(r => r.CpuSeconds)) * 1000:F0} ms CPU / {versions.Max(r => r.PeakKb) / 1024.0:F0} MiB (median)");
+        report.AppendLine(CultureInfo.InvariantCulture,
+            $"SHA-256 floor: {snapshotBytes:N0} B / {shaRate / 1e6:F0} MB/s (openssl speed -evp sha256 -bytes 16384) + hello-world start = {floor * 1000:F0} ms; verified status {verified * 1000:F0} ms = {verified / floor:F2}x the floor");
+        report.AppendLine(CultureInfo.InvariantCulture, $"load average at the end: {Backup.BackupBench.LoadAverage()}");
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"etcdctl:     {theirsJson}");
         report.AppendLine(CultureInfo.InvariantCulture, $"etcd-backup: {oursJson}");
@@ -187,6 +207,25 @@ internal static class SnapshotBench
         {
             File.Delete(stats);
         }
+    }
+
+    // Bytes per second of one core's SHA-256 on this machine, as openssl measures it (16 KiB blocks).
+    private static async Task<double> Sha256RateAsync()
+    {
+        var info = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in (string[])["speed", "-evp", "sha256", "-bytes", "16384", "-seconds", "2"])
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
+        _ = await process.StandardError.ReadToEndAsync().ConfigureAwait(false);
+        await process.WaitForExitAsync().ConfigureAwait(false);
+        var line = output.Split('\n').LastOrDefault(l => l.StartsWith("sha256", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException("openssl speed printed no sha256 line");
+        var thousands = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1].TrimEnd('k');
+        return double.Parse(thousands, CultureInfo.InvariantCulture) * 1000;
     }
 
     internal static async Task<string> PublishCliAsync(string output)

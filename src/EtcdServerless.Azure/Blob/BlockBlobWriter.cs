@@ -13,8 +13,8 @@ namespace EtcdServerless.Azure.Blob;
 
 /// <summary>
 /// A staged block-blob write on <see cref="BlockBlobClient"/>: bytes go into pooled block buffers, full blocks
-/// upload with StageBlock (at most <see cref="BlobStoreOptions.MaxConcurrency"/> in flight, so memory stays
-/// bounded at about <c>BlockSize * (MaxConcurrency + 1)</c>), and <see cref="CommitAsync"/> publishes them
+/// upload with StageBlock (at most <see cref="BlobStoreOptions.MaxBlocksInFlight"/> in flight, so memory stays
+/// bounded at about <c>BlockSize * (MaxBlocksInFlight + 1)</c>), and <see cref="CommitAsync"/> publishes them
 /// atomically with CommitBlockList under <c>If-None-Match: *</c>.
 /// Uncommitted blocks are invisible to readers and listings and the service discards them on its own.
 /// </summary>
@@ -53,7 +53,7 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter
         _writeOptions = writeOptions;
         _afterCommit = afterCommit;
         _logger = logger;
-        _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        _slots = new SemaphoreSlim(options.MaxBlocksInFlight, options.MaxBlocksInFlight);
         Content = new WriteStream(this);
     }
 

@@ -5,7 +5,7 @@ namespace EtcdServerless.Core.Backup;
 /// <summary>Knobs of the backup pipeline that are not part of the cluster configuration.</summary>
 internal sealed record BackupPipelineOptions
 {
-    /// <summary>How artifacts are sealed (default: Brotli fastest, default chunk size).</summary>
+    /// <summary>How artifacts are sealed (default: zstd blocks at the fastest level, default chunk size).</summary>
     public EnvelopeOptions Envelope { get; init; } = EnvelopeOptions.Default;
 
     /// <summary>

@@ -96,7 +96,7 @@ internal sealed record ArtifactInfo
 
     public long Size { get; init; }
 
-    /// <summary><c>none</c>, <c>gzip</c> or <c>brotli</c>.</summary>
+    /// <summary><c>none</c>, <c>gzip</c>, <c>brotli</c> or <c>zstd</c> (the default since issue 10).</summary>
     public string Compression { get; init; } = "none";
 
     /// <summary>Envelope format version (docs/format.md).</summary>

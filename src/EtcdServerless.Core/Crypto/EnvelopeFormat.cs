@@ -63,4 +63,7 @@ internal enum EnvelopeCompression : byte
 
     /// <summary>RFC 7932 Brotli (System.IO.Compression.BrotliStream).</summary>
     Brotli = 2,
+
+    /// <summary>Independent zstd blocks (RFC 8878), each stored as is when it does not shrink (<see cref="ZstdBlockFormat"/>).</summary>
+    Zstd = 3,
 }

@@ -6,15 +6,19 @@ namespace EtcdServerless.Core.Crypto;
 internal sealed record EnvelopeOptions
 {
     /// <summary>
-    /// The default: Brotli at its fastest level. Measured on a 256 MiB etcd-like snapshot (bench "seal", see
-    /// docs/format.md): it shrinks the upload several times at a speed above what a snapshot stream delivers.
+    /// The default: zstd blocks at a fast level, incompressible blocks stored as is. Measured by bench "seal" and
+    /// "backup" (docs/benchmarks.md): Brotli's output size at well under half its CPU time, and almost no cost on
+    /// incompressible data.
     /// </summary>
     public static EnvelopeOptions Default { get; } = new();
 
     /// <summary>Compression before encryption.</summary>
-    public EnvelopeCompression Compression { get; init; } = EnvelopeCompression.Brotli;
+    public EnvelopeCompression Compression { get; init; } = EnvelopeCompression.Zstd;
 
-    /// <summary>Compression level (ignored for <see cref="EnvelopeCompression.None"/>).</summary>
+    /// <summary>
+    /// Compression level (ignored for <see cref="EnvelopeCompression.None"/>). For zstd, Fastest is
+    /// <see cref="ZstdBlockFormat.FastestLevel"/>, Optimal level 3, SmallestSize level 19.
+    /// </summary>
     public CompressionLevel CompressionLevel { get; init; } = CompressionLevel.Fastest;
 
     /// <summary>Plaintext bytes per chunk, between <see cref="EnvelopeFormat.MinChunkSize"/> and <see cref="EnvelopeFormat.MaxChunkSize"/>.</summary>

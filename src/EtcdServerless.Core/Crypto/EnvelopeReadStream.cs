@@ -89,6 +89,7 @@ internal sealed class EnvelopeReadStream : ForwardOnlyReadStream
             {
                 EnvelopeCompression.Gzip => new GZipStream(opener, CompressionMode.Decompress, leaveOpen: true),
                 EnvelopeCompression.Brotli => new BrotliStream(opener, CompressionMode.Decompress, leaveOpen: true),
+                EnvelopeCompression.Zstd => new ZstdBlockReadStream(opener),
                 _ => null,
             };
             return new EnvelopeReadStream(header, opener, decompressor);

@@ -7,7 +7,7 @@ namespace EtcdServerless.Core.Crypto;
 /// <summary>
 /// Seals what is written to it (optionally compressed, then encrypted in chunks) into an inner stream.
 /// Call <see cref="CompleteAsync"/> to write the final chunk; disposing without it leaves an artifact that
-/// every reader rejects as truncated. Memory is bounded by two chunk buffers plus the compressor's window.
+/// every reader rejects as truncated. Memory is bounded by a few chunk buffers plus the compressor's window (zstd: two plaintext blocks and one output block).
 /// </summary>
 internal sealed class EnvelopeWriteStream : Stream
 {
@@ -91,6 +91,7 @@ internal sealed class EnvelopeWriteStream : Stream
         {
             EnvelopeCompression.Gzip => new GZipStream(sealer, options.CompressionLevel, leaveOpen: true),
             EnvelopeCompression.Brotli => new BrotliStream(sealer, options.CompressionLevel, leaveOpen: true),
+            EnvelopeCompression.Zstd => new ZstdBlockWriteStream(sealer, options.ChunkSize, ZstdBlockFormat.LevelFor(options.CompressionLevel)),
             _ => null,
         };
         return new EnvelopeWriteStream(inner, leaveOpen, header, sealer, compressor, hash);
@@ -145,9 +146,14 @@ internal sealed class EnvelopeWriteStream : Stream
     public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
         _ = Target;
+        if (_compressor is ZstdBlockWriteStream blocks)
+        {
+            await blocks.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (_compressor is not null)
         {
-            // Disposing the compressor writes its end-of-stream block into the sealer (leaveOpen: true).
+            // Disposing a stream compressor writes its end-of-stream block into the sealer (leaveOpen: true).
             await _compressor.DisposeAsync().ConfigureAwait(false);
             _compressor = null;
         }

@@ -33,6 +33,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             Prefix = prefix,
             BlockSize = 64 * 1024,
             MaxConcurrency = 3,
+            MaxBlocksInFlight = 3,
             ReadRangeSize = 50_000,
             RetryDelay = TimeSpan.FromMilliseconds(50),
             MaxRetryDelay = TimeSpan.FromMilliseconds(200),

@@ -29,13 +29,13 @@ public sealed class BlobFaultTests(AzuriteFixture fixture)
     }
 
     [Fact]
-    public async Task Write_ManyBlocks_StagesInParallelButNeverMoreThanMaxConcurrency()
+    public async Task Write_ManyBlocks_StagesInParallelButNeverMoreThanMaxBlocksInFlight()
     {
         // Slow block uploads make the writer run into its limit: memory stays bounded by the blocks in flight.
         await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
         proxy.Rule = (_, r) => IsPutBlock(r) ? Fault.Delay : Fault.None;
         proxy.Delay = TimeSpan.FromMilliseconds(300);
-        var (store, direct) = await StoresAsync(proxy, o => o with { MaxConcurrency = 3 });
+        var (store, direct) = await StoresAsync(proxy, o => o with { MaxBlocksInFlight = 3, MaxConcurrency = 1 });
         var data = TestData.Random((64 * 1024 * 12) + 5, seed: 27);
 
         await TestData.WriteAsync(store, "wide", data);

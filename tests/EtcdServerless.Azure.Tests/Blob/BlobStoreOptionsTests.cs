@@ -55,6 +55,7 @@ public sealed class BlobStoreOptionsTests
 
         Assert.Throws<ArgumentOutOfRangeException>(() => (options with { BlockSize = 0 }).Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => (options with { MaxConcurrency = 0 }).Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => (options with { MaxBlocksInFlight = 0 }).Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => (options with { ListPageSize = 5001 }).Validate());
         Assert.Throws<ArgumentException>(() => (options with { Prefix = "noslash" }).Validate());
     }
