@@ -297,7 +297,7 @@ public sealed class AgentApiTests : IAsyncLifetime
     }
 
     /// <summary>A real snapshot of a one-member etcd holding three keys.</summary>
-    private static async Task<string> MakeSnapshotAsync(TempDirectory temp)
+    internal static async Task<string> MakeSnapshotAsync(TempDirectory temp)
     {
         var etcdctl = RequiredTool.Find("etcdctl", "apt-get install etcd-client");
         RequiredTool.Find("etcd", "apt-get install etcd-server");
