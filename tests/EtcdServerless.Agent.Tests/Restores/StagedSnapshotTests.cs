@@ -105,6 +105,33 @@ public sealed class StagedSnapshotTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Restore_OfAnIntactUploadThatIsNoDatabase_IsRefusedBeforeTheSwap()
+    {
+        var (app, url) = await StartAgentAsync();
+        await using (app)
+        {
+            await File.WriteAllTextAsync(Path.Combine(_dataDir, "original.txt"), "original");
+            Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync(new Uri(url, "v1/restores/s3/stop"), null)).StatusCode);
+
+            // Its trailer is right, so the upload is accepted; the inspection that runs beside the tool finds no bbolt file.
+            var garbage = RandomNumberGenerator.GetBytes(8192);
+            var body = garbage.Concat(SHA256.HashData(garbage)).ToArray();
+            using var content = new ByteArrayContent(body);
+            content.Headers.Add(AgentProtocol.SnapshotSha256Header, Convert.ToHexStringLower(SHA256.HashData(body)));
+            Assert.Equal(HttpStatusCode.OK, (await _http.PutAsync(new Uri(url, "v1/restores/s3/snapshot"), content)).StatusCode);
+
+            var restored = await _http.PostAsJsonAsync(new Uri(url, "v1/restores/s3/restore"), Request(), AgentProtocol.Json);
+
+            Assert.Equal(HttpStatusCode.BadRequest, restored.StatusCode);
+            Assert.Contains("not a readable etcd snapshot", await restored.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Equal("original", await File.ReadAllTextAsync(Path.Combine(_dataDir, "original.txt")));
+            Assert.False(File.Exists(_dataDir + ".restore-s3.snap"));
+            Assert.False(Directory.Exists(_dataDir + ".restore-s3"));
+            await app.StopAsync();
+        }
+    }
+
     private async Task<(WebApplication App, Uri Url)> StartAgentAsync()
     {
         var options = new AgentOptions
