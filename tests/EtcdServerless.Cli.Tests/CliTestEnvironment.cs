@@ -42,6 +42,32 @@ internal sealed class CliTestEnvironment : IDisposable
         return ConfigPath;
     }
 
+    /// <summary>Keys, a config for cluster <c>lab</c> at <paramref name="endpoints"/> and one real backup: its config and id.</summary>
+    public async Task<(string Config, string BackupId)> BackupOnceAsync(IReadOnlyList<string> endpoints)
+    {
+        await InitializeKeysAsync();
+        var config = WriteConfig(new Dictionary<string, IReadOnlyList<string>> { ["lab"] = endpoints });
+        var run = await Cli.RunAsync("backup", "run", "--config", config, "-o", "json");
+        Assert.True(run.ExitCode == 0, run.Err);
+        using var result = JsonDocument.Parse(run.Out);
+        return (config, result.RootElement.GetProperty("manifest").GetProperty("backupId").GetString()!);
+    }
+
+    /// <summary>
+    /// Keys, a config for cluster <c>lab</c> at <paramref name="endpoints"/>, one real backup, then one byte in the
+    /// middle of its artifact flipped (the store made it read-only; the test makes it writable again). Returns the config.
+    /// </summary>
+    public async Task<string> BackupWithTamperedArtifactAsync(IReadOnlyList<string> endpoints)
+    {
+        var (config, _) = await BackupOnceAsync(endpoints);
+        var artifact = Directory.GetFiles(StoreDir, "*.snap.enc", SearchOption.AllDirectories).Single();
+        File.SetAttributes(artifact, FileAttributes.Normal);
+        var bytes = await File.ReadAllBytesAsync(artifact);
+        bytes[bytes.Length / 2] ^= 0x5A;
+        await File.WriteAllBytesAsync(artifact, bytes);
+        return config;
+    }
+
     public void Dispose() => _root.Dispose();
 }
 

@@ -206,15 +206,7 @@ public sealed class BackupBrowseCommandsTests : IClassFixture<BackupBrowseComman
     public async Task Ls_TamperedArtifact_ExitOneOneLineAndNoFolderLeft()
     {
         using var env = new CliTestEnvironment();
-        await env.InitializeKeysAsync();
-        var config = env.WriteConfig(new Dictionary<string, IReadOnlyList<string>> { ["lab"] = _f.Etcd.ClientUrls });
-        var run = await Cli.RunAsync("backup", "run", "--config", config);
-        Assert.True(run.ExitCode == 0, run.Err);
-        var artifact = Directory.GetFiles(env.StoreDir, "*.snap.enc", SearchOption.AllDirectories).Single();
-        File.SetAttributes(artifact, FileAttributes.Normal);
-        var bytes = await File.ReadAllBytesAsync(artifact);
-        bytes[bytes.Length / 2] ^= 0x5A;
-        await File.WriteAllBytesAsync(artifact, bytes);
+        var config = await env.BackupWithTamperedArtifactAsync(_f.Etcd.ClientUrls);
         var before = BrowseFolders();
 
         var ls = await Cli.RunAsync("backup", "ls", "latest", "--config", config);

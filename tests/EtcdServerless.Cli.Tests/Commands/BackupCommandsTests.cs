@@ -55,12 +55,7 @@ public sealed class BackupCommandsTests
         await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Members = 1 });
         await cluster.EtcdCtlAsync("put", "/registry/a", "b");
         using var env = new CliTestEnvironment();
-        await env.InitializeKeysAsync();
-        var config = env.WriteConfig(new Dictionary<string, IReadOnlyList<string>> { ["lab"] = cluster.ClientUrls });
-        var run = await Cli.RunAsync("backup", "run", "--config", config, "-o", "json");
-        Assert.True(run.ExitCode == 0, run.Err);
-        using var result = JsonDocument.Parse(run.Out);
-        var backupId = result.RootElement.GetProperty("manifest").GetProperty("backupId").GetString()!;
+        var (config, backupId) = await env.BackupOnceAsync(cluster.ClientUrls);
         var artifact = Directory.GetFiles(env.StoreDir, "*.snap.enc", SearchOption.AllDirectories).Single();
 
         // Act: flip one byte in the middle of the ciphertext (immutability 0 days: the file is writable by us).

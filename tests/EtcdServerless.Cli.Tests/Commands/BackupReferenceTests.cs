@@ -14,12 +14,7 @@ public sealed class BackupReferenceTests
         await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Members = 1 });
         await cluster.EtcdCtlAsync("put", "/registry/a", "1");
         using var env = new CliTestEnvironment();
-        await env.InitializeKeysAsync();
-        var config = env.WriteConfig(new Dictionary<string, IReadOnlyList<string>> { ["lab"] = cluster.ClientUrls });
-        var run = await Cli.RunAsync("backup", "run", "--config", config, "-o", "json");
-        Assert.True(run.ExitCode == 0, run.Err);
-        using var result = JsonDocument.Parse(run.Out);
-        var id = result.RootElement.GetProperty("manifest").GetProperty("backupId").GetString()!;
+        var (config, id) = await env.BackupOnceAsync(cluster.ClientUrls);
 
         var verify = await Cli.RunAsync("backup", "verify", "latest", "--config", config);
         var describe = await Cli.RunAsync("backup", "describe", "LATEST", "--config", config, "--cluster", "lab");
