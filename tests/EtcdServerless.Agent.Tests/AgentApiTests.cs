@@ -75,11 +75,11 @@ public sealed class AgentApiTests : IAsyncLifetime
         var status = await ReadAsync(again);
         Assert.Equal(AgentRestoreState.SnapshotReceived, status.State);
         Assert.Single(status.Steps, s => s.Name == "upload");
-        Assert.Equal(3, status.SnapshotLiveKeys);
 
         var request = RestoreRequest();
         var restored = await _http.PostAsJsonAsync(Url("v1/restores/r1/restore"), request, AgentProtocol.Json);
         Assert.Equal(HttpStatusCode.OK, restored.StatusCode);
+        Assert.Equal(3, (await ReadAsync(restored)).SnapshotLiveKeys);
         var repeat = await _http.PostAsJsonAsync(Url("v1/restores/r1/restore"), request, AgentProtocol.Json);
         Assert.Equal(HttpStatusCode.OK, repeat.StatusCode);
         Assert.Single((await ReadAsync(repeat)).Steps, s => s.Name == "restore");
@@ -297,7 +297,7 @@ public sealed class AgentApiTests : IAsyncLifetime
     }
 
     /// <summary>A real snapshot of a one-member etcd holding three keys.</summary>
-    private static async Task<string> MakeSnapshotAsync(TempDirectory temp)
+    internal static async Task<string> MakeSnapshotAsync(TempDirectory temp)
     {
         var etcdctl = RequiredTool.Find("etcdctl", "apt-get install etcd-client");
         RequiredTool.Find("etcd", "apt-get install etcd-server");

@@ -25,6 +25,14 @@ internal sealed class RestoreService(
     private readonly RestoreStateStore _store = new(options.DataDir);
     private readonly TimeSpan _timeout = TimeSpan.FromSeconds(options.CommandTimeoutSeconds);
 
+    // Staging files this process received and verified (trailer and SHA-256), with their size and time: the restore
+    // tool may skip its own hash pass over exactly those. After a restart the tool checks again (the file was not
+    // fsynced, see SnapshotReceiver). Read and written under _gate only.
+    private readonly Dictionary<string, (long Size, DateTime WrittenUtc)> _verifiedStaging = new(StringComparer.Ordinal);
+
+    // Inspections started when an upload was verified, awaited by the restore step of the same id. Under _gate only.
+    private readonly Dictionary<string, Task<(SnapshotStatus Status, TimeSpan Took)>> _inspections = new(StringComparer.Ordinal);
+
     /// <summary>Tools, versions, space and member state, for a snapshot of <paramref name="snapshotSize"/> bytes.</summary>
     public async Task<AgentPreflight> PreflightAsync(long snapshotSize, CancellationToken cancellationToken = default)
     {
@@ -126,6 +134,7 @@ internal sealed class RestoreService(
             {
                 var staging = _store.StagingPath(restoreId);
                 SnapshotReceiver.Received received;
+                var receiving = time.GetTimestamp();
                 try
                 {
                     received = await SnapshotReceiver.ReceiveAsync(body, staging, cancellationToken).ConfigureAwait(false);
@@ -156,27 +165,19 @@ internal sealed class RestoreService(
                     throw AgentRequestException.BadRequest(problem);
                 }
 
-                // Inspect the file as etcd would read it: structure, revision and the live keys the restored cluster must hold.
-                SnapshotStatus inspected;
-                try
-                {
-                    inspected = await SnapshotInspector.InspectAsync(staging, new SnapshotInspectionOptions { TotalKeySemantics = TotalKeySemantics.Etcd36 }, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
-                {
-                    File.Delete(staging);
-                    throw AgentRequestException.BadRequest($"the upload is not a readable etcd snapshot: {ex.Message}");
-                }
-
+                // The inspection (structure, revision, live keys) reads the whole file once more: it runs beside etcd's
+                // restore tool in the restore step instead of before this answer, and that step waits for it before the swap.
+                var receivedIn = time.GetElapsedTime(receiving);
+                var file = new FileInfo(staging);
+                _verifiedStaging[restoreId] = (file.Length, file.LastWriteTimeUtc);
+                _inspections[restoreId] = InspectAsync(staging);
                 return (status with
                 {
                     State = AgentRestoreState.SnapshotReceived,
                     SnapshotSha256 = received.Sha256,
                     SnapshotSize = received.Size,
-                    SnapshotRevision = inspected.Revision,
-                    SnapshotLiveKeys = inspected.TotalKey,
                 },
-                    $"{received.Size} bytes, sha256 {received.Sha256}, revision {inspected.Revision}, {inspected.TotalKey} live keys");
+                    string.Create(CultureInfo.InvariantCulture, $"{received.Size} bytes, sha256 {received.Sha256}; received and hashed in {receivedIn.TotalSeconds:F2} s"));
             }, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
     }
@@ -220,8 +221,21 @@ internal sealed class RestoreService(
             await EnsureStoppedAsync(cancellationToken).ConfigureAwait(false);
             return await RunStepAsync(status, "restore", async () =>
             {
-                var command = await RunRestoreToolAsync(restoreId, request, info, cancellationToken).ConfigureAwait(false);
-                status = status with { Request = request, Command = command };
+                // The upload started the inspection; after an agent restart it starts here. Either way it runs beside the tool.
+                var inspection = _inspections.Remove(restoreId, out var started) ? started : InspectAsync(_store.StagingPath(restoreId));
+                var restoring = time.GetTimestamp();
+                var tool = RunRestoreToolAsync(restoreId, request, info, cancellationToken);
+                await Task.WhenAll(inspection, tool).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                var restoredIn = time.GetElapsedTime(restoring);
+                if (inspection.IsFaulted && inspection.Exception.InnerException is InvalidDataException or EndOfStreamException)
+                {
+                    DeleteRestoreLeftovers(restoreId);
+                    throw AgentRequestException.BadRequest($"the upload is not a readable etcd snapshot: {inspection.Exception.InnerException.Message}");
+                }
+
+                var inspected = await inspection.ConfigureAwait(false);
+                var command = await tool.ConfigureAwait(false);
+                status = status with { Request = request, Command = command, SnapshotRevision = inspected.Status.Revision, SnapshotLiveKeys = inspected.Status.TotalKey };
                 status = await SwapAsync(restoreId, status, cancellationToken).ConfigureAwait(false);
                 File.Delete(_store.StagingPath(restoreId));
                 if (options.Faults.FailRestoreAfterSwap)
@@ -230,7 +244,8 @@ internal sealed class RestoreService(
                     throw new IOException("injected fault: the restore step failed after the swap (Agent:Faults:FailRestoreAfterSwap)");
                 }
 
-                return (status with { State = AgentRestoreState.Restored }, command);
+                return (status with { State = AgentRestoreState.Restored },
+                    string.Create(CultureInfo.InvariantCulture, $"{command}; revision {inspected.Status.Revision}, {inspected.Status.TotalKey} live keys; inspected in {inspected.Took.TotalSeconds:F2} s beside the tool, both done in {restoredIn.TotalSeconds:F2} s"));
             }, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
     }
@@ -304,6 +319,8 @@ internal sealed class RestoreService(
                 }
 
                 File.Delete(_store.StagingPath(restoreId));
+                _inspections.Remove(restoreId);
+                _verifiedStaging.Remove(restoreId);
                 if (Directory.Exists(_store.DataDir))
                 {
                     await control.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -320,6 +337,25 @@ internal sealed class RestoreService(
         }, cancellationToken);
 
     public void Dispose() => _gate.Dispose();
+
+    /// <summary>Reads the staged snapshot as etcd would: structure, revision and the live keys the restored cluster must hold.</summary>
+    private Task<(SnapshotStatus Status, TimeSpan Took)> InspectAsync(string staging) => Task.Run(async () =>
+    {
+        var started = time.GetTimestamp();
+
+        // The trailer was checked in the receiving pass (or is checked by the tool after a restart): no SHA-256 here.
+        var inspected = await SnapshotInspector.InspectAsync(staging, new SnapshotInspectionOptions { TotalKeySemantics = TotalKeySemantics.Etcd36, VerifyTrailer = false }).ConfigureAwait(false);
+        return (inspected, time.GetElapsedTime(started));
+    });
+
+    private void DeleteRestoreLeftovers(string restoreId)
+    {
+        File.Delete(_store.StagingPath(restoreId));
+        if (Directory.Exists(_store.RestoreDir(restoreId)))
+        {
+            Directory.Delete(_store.RestoreDir(restoreId), recursive: true);
+        }
+    }
 
     private async Task<string> RunRestoreToolAsync(string restoreId, MemberRestoreRequest request, EtcdTools.ToolInfo info, CancellationToken cancellationToken)
     {
@@ -348,6 +384,13 @@ internal sealed class RestoreService(
             {
                 args.Add("--mark-compacted");
             }
+        }
+
+        var staging = new FileInfo(_store.StagingPath(restoreId));
+        if (_verifiedStaging.Remove(restoreId, out var verified) && staging.Exists && staging.Length == verified.Size && staging.LastWriteTimeUtc == verified.WrittenUtc)
+        {
+            // This process checked the trailer of this very file a moment ago in the same pass that hashed the upload.
+            args.Add("--skip-hash-check");
         }
 
         var commandLine = $"{Path.GetFileName(tool)} {string.Join(' ', args)}";

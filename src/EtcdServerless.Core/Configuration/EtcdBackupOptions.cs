@@ -174,4 +174,13 @@ public sealed class ApiOptions
 
     /// <summary>The API key callers must send in <c>x-api-key</c> (or <c>x-functions-key</c>).</summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// The most finished runs (backups, restores) whose status the in-process engine of <c>serve</c> and the CLI
+    /// keeps in memory; older ones read as unknown (404). Running ones are always kept.
+    /// </summary>
+    public int KeepFinishedRuns { get; set; } = 1000;
+
+    /// <summary>How long after it finished a run's status stays readable, in minutes (also bounded by <see cref="KeepFinishedRuns"/>).</summary>
+    public int KeepFinishedRunsMinutes { get; set; } = 60;
 }

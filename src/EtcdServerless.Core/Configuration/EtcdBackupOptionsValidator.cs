@@ -269,6 +269,16 @@ public sealed partial class EtcdBackupOptionsValidator : IValidateOptions<EtcdBa
 
     private static void ValidateApi(ApiOptions? api, List<ConfigurationError> errors)
     {
+        if (api is not null && api.KeepFinishedRuns < 1)
+        {
+            errors.Add(new("Api:KeepFinishedRuns", $"{api.KeepFinishedRuns} must be at least 1"));
+        }
+
+        if (api is not null && api.KeepFinishedRunsMinutes < 1)
+        {
+            errors.Add(new("Api:KeepFinishedRunsMinutes", $"{api.KeepFinishedRunsMinutes} must be at least 1"));
+        }
+
         if (api is null || string.IsNullOrWhiteSpace(api.Urls))
         {
             return;

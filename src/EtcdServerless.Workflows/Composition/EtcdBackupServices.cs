@@ -119,7 +119,8 @@ internal static class EtcdBackupServices
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddSingleton<DurableTaskClient>(sp => new InProcessDurableTaskClient(
-            sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), DataConverter));
+            sp, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), DataConverter,
+            sp.GetService<EtcdBackupOptions>()?.Api is { } api ? new InProcessRetention(api.KeepFinishedRuns, TimeSpan.FromMinutes(api.KeepFinishedRunsMinutes)) : null));
         services.AddSingleton(sp => new WorkflowGateway(sp.GetRequiredService<DurableTaskClient>(), sp.GetRequiredService<TimeProvider>()));
         if (!string.IsNullOrEmpty(apiKey))
         {

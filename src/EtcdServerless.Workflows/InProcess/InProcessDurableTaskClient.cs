@@ -23,15 +23,22 @@ internal sealed class InProcessDurableTaskClient : DurableTaskClient
     private readonly ConcurrentDictionary<string, InProcessInstance> _instances = new(StringComparer.Ordinal);
     private readonly Lock _startLock = new();
     private readonly CancellationTokenSource _shutdown = new();
+    private readonly InProcessRetention _retention;
 
     /// <summary>Creates the engine; orchestrators and activities are created from <paramref name="services"/>.</summary>
-    public InProcessDurableTaskClient(IServiceProvider services, TimeProvider time, ILoggerFactory loggerFactory, DataConverter dataConverter)
+    /// <param name="services">Where orchestrators and activities get their dependencies.</param>
+    /// <param name="time">The clock of timers, retries and run times.</param>
+    /// <param name="loggerFactory">The orchestrators' loggers.</param>
+    /// <param name="dataConverter">Round-trips every payload, as on Durable.</param>
+    /// <param name="retention">How many finished runs, and for how long, stay readable; <see cref="InProcessRetention.Default"/> when null.</param>
+    public InProcessDurableTaskClient(IServiceProvider services, TimeProvider time, ILoggerFactory loggerFactory, DataConverter dataConverter, InProcessRetention? retention = null)
         : base("in-process")
     {
         Services = services;
         Time = time;
         LoggerFactory = loggerFactory;
         Converter = dataConverter;
+        _retention = retention ?? InProcessRetention.Default;
     }
 
     internal IServiceProvider Services { get; }
@@ -68,6 +75,8 @@ internal sealed class InProcessDurableTaskClient : DurableTaskClient
                 throw new InvalidOperationException($"an orchestration with instance id '{instanceId}' already exists ({existing.RuntimeStatus})");
             }
 
+            // Every start may add an entry, so this is where the map is kept bounded (serve runs for months).
+            ForgetFinished();
             instance = new InProcessInstance(name, instanceId, Converter.Serialize(input), Time.GetUtcNow());
             _instances[instanceId] = instance;
         }
@@ -120,6 +129,26 @@ internal sealed class InProcessDurableTaskClient : DurableTaskClient
         var running = _instances.Values.Select(i => i.Completion).ToArray();
         await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _shutdown.Dispose();
+    }
+
+    /// <summary>Drops the finished runs <see cref="InProcessRetention"/> no longer keeps. Called under the start lock.</summary>
+    private void ForgetFinished()
+    {
+        var now = Time.GetUtcNow();
+        var finished = _instances.Values
+            .Select(i => (Instance: i, FinishedAt: i.FinishedAt))
+            .Where(f => f.FinishedAt is not null)
+            .OrderByDescending(f => f.FinishedAt)
+            .ToList();
+        for (var newer = 0; newer < finished.Count; newer++)
+        {
+            var (instance, finishedAt) = finished[newer];
+            if (_retention.Forgets(finishedAt!.Value, newer, now))
+            {
+                // Only this entry: a newer run may already have reused the id (gates do).
+                _instances.TryRemove(new KeyValuePair<string, InProcessInstance>(instance.InstanceId, instance));
+            }
+        }
     }
 
     private InProcessInstance Find(string instanceId) =>

@@ -20,6 +20,9 @@ internal sealed class InProcessInstance(string name, string instanceId, string? 
 
     public OrchestrationRuntimeStatus RuntimeStatus { get; private set; } = OrchestrationRuntimeStatus.Pending;
 
+    /// <summary>When the run ended (set just before <see cref="Completion"/> completes); null while it runs.</summary>
+    public DateTimeOffset? FinishedAt { get; private set; }
+
     public string? SerializedCustomStatus { get; private set; }
 
     public string? SerializedOutput { get; private set; }
@@ -73,6 +76,7 @@ internal sealed class InProcessInstance(string name, string instanceId, string? 
         finally
         {
             LastUpdatedAt = engine.Time.GetUtcNow();
+            FinishedAt = LastUpdatedAt;
             _completion.TrySetResult();
         }
     }

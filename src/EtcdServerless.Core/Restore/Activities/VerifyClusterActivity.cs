@@ -31,7 +31,8 @@ internal sealed class VerifyClusterActivity(RestoreServices services) : IActivit
                     return result;
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(250), services.Time, cancellationToken).ConfigureAwait(false);
+                // Members elect a leader within about one election timeout (1 s by default) of starting: poll finely.
+                await Task.Delay(TimeSpan.FromMilliseconds(100), services.Time, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -89,9 +90,12 @@ internal sealed class VerifyClusterActivity(RestoreServices services) : IActivit
                     problems.Add($"the cluster holds {keyCount} keys, the snapshot {expected}");
                 }
 
-                foreach (var (name, client) in clients)
+                // Each member hashes its whole keyspace (a full read of its database): ask them all at once.
+                var hashed = await Task.WhenAll(clients.Select(async c =>
+                    (c.Name, (await c.Client.HashKVAsync(input.ExpectedRevision, cancellationToken).ConfigureAwait(false)).Hash))).ConfigureAwait(false);
+                foreach (var (name, hash) in hashed)
                 {
-                    hashes[name] = (await client.HashKVAsync(input.ExpectedRevision, cancellationToken).ConfigureAwait(false)).Hash;
+                    hashes[name] = hash;
                 }
 
                 if (hashes.Values.Distinct().Count() != 1)
