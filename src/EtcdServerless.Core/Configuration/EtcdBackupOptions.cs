@@ -174,4 +174,11 @@ public sealed class ApiOptions
 
     /// <summary>The API key callers must send in <c>x-api-key</c> (or <c>x-functions-key</c>).</summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// Optional listen URLs (';'-separated) of a second listener that serves only <c>/metrics</c> (and <c>/healthz</c>)
+    /// without the API key, for a private interface or port a Prometheus scraper reaches; unset, <c>/metrics</c> is on
+    /// the API's listener behind the key.
+    /// </summary>
+    public string? MetricsUrls { get; set; }
 }

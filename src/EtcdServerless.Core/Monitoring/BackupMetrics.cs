@@ -71,7 +71,8 @@ internal sealed class BackupMetrics : IDisposable
     public void BackupSucceeded(string cluster, DateTimeOffset created, TimeSpan duration, long artifactSize)
     {
         _duration.Record(duration.TotalSeconds, Tag(cluster), new KeyValuePair<string, object?>("outcome", "succeeded"));
-        Update(cluster, o => o.LastSuccess is { } t && t >= created ? o : o with { LastSuccess = created, ArtifactSize = artifactSize });
+        // A monitored cluster that just backed up is fresh; the monitor's next read confirms it against the store.
+        Update(cluster, o => o.LastSuccess is { } t && t >= created ? o : o with { LastSuccess = created, ArtifactSize = artifactSize, Stale = o.Stale is null ? null : false });
     }
 
     /// <summary>A backup failed in <paramref name="phase"/>.</summary>
