@@ -11,6 +11,7 @@ internal static class BenchCatalog
         ["restore"] = Restore.RestoreBench.RunAsync,
         ["browse"] = Browse.BrowseBench.RunAsync,
         ["s3"] = S3.S3UploadBench.RunAsync,
+        ["exporters"] = Metrics.ExporterBench.RunAsync,
     };
 
     public static async Task<int> RunAsync(string[] args)

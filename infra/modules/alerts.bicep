@@ -7,9 +7,17 @@
 // the template properties as customDimensions of a trace. An Application Insights custom event (name,
 // property cluster) or a log property `event` is accepted too; the Functions host's prop__ prefix as well.
 //
-//  1. stale backups: a cluster with no BackupSucceeded for 2x its backup interval (per cluster,
-//     including a cluster that never had one);
-//  2. failed restore: any RestoreFailed.
+// Metric contract (docs/operations.md "Watch freshness"): the app exports the meter EtcdServerless to Application
+// Insights (customMetrics, dimension cluster): etcd_backup.last_success_timestamp (unix s, gauge),
+// etcd_backup.failures (counter), etcd_backup.drill.last_passed (1/0 gauge), among others. The names are the
+// constants of src/EtcdServerless.Core/Monitoring/BackupMetrics.cs (the infra tests compare them).
+//
+//  1. stale backups: a cluster with neither a BackupSucceeded event nor a last-success timestamp newer than 2x its
+//     backup interval (per cluster, including a cluster that never had one);
+//  2. failed backup: etcd_backup.failures counted, or a BackupFailed event;
+//  3. failed restore: any RestoreFailed;
+//  4. failed drill: the newest drill of a cluster failed (etcd_backup.drill.last_passed = 0, fed by the app's
+//     FreshnessMonitor from the drill records), or a DrillFailed event.
 
 import { clusterConfig } from '../types.bicep'
 
@@ -48,13 +56,40 @@ var expectedRows = join(map(clusters, c => '\'${c.name}\', ${c.backupIntervalMin
 
 var staleQuery = '''
 let expected = datatable(cluster: string, intervalMinutes: int) [ __EXPECTED__ ];
-let succeeded = __EVENTS__
-  | where event == 'BackupSucceeded'
-  | summarize lastSuccess = max(timestamp) by cluster;
+let succeeded = union isfuzzy=true
+  (__EVENTS__
+    | where event == 'BackupSucceeded'
+    | project cluster, lastSuccess = timestamp),
+  (customMetrics
+    | where name == 'etcd_backup.last_success_timestamp'
+    | project cluster = tostring(customDimensions.cluster), lastSuccess = unixtime_seconds_todatetime(value))
+  | summarize lastSuccess = max(lastSuccess) by cluster;
 expected
 | join kind=leftouter succeeded on cluster
 | where isnull(lastSuccess) or lastSuccess < ago(2 * intervalMinutes * 1m)
 | project cluster, intervalMinutes, lastSuccess
+'''
+
+var backupFailedQuery = '''
+union isfuzzy=true
+  (customMetrics
+    | where name == 'etcd_backup.failures' and valueSum > 0
+    | project timestamp, cluster = tostring(customDimensions.cluster)),
+  (__EVENTS__
+    | where event == 'BackupFailed'
+    | project timestamp, cluster)
+'''
+
+var drillFailedQuery = '''
+union isfuzzy=true
+  (customMetrics
+    | where name == 'etcd_backup.drill.last_passed'
+    | summarize arg_max(timestamp, value) by cluster = tostring(customDimensions.cluster)
+    | where value == 0
+    | project timestamp, cluster),
+  (__EVENTS__
+    | where event == 'DrillFailed'
+    | project timestamp, cluster)
 '''
 
 var restoreFailedQuery = '''
@@ -168,6 +203,92 @@ resource restoreFailed 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
       ]
     }
     autoMitigate: false
+    actions: actions
+  }
+}
+
+resource backupFailed 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'etcd-backup-${environmentName}-backup-failed'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'etcd-backup ${environmentName}: backup failed'
+    description: 'A backup failed (etcd_backup.failures counted or a BackupFailed event); backup status shows the reason.'
+    severity: 2
+    enabled: true
+    scopes: [
+      appInsightsId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    criteria: {
+      allOf: [
+        {
+          query: replace(backupFailedQuery, '__EVENTS__', events)
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'cluster'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: actions
+  }
+}
+
+resource drillFailed 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'etcd-backup-${environmentName}-drill-failed'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'etcd-backup ${environmentName}: restore drill failed'
+    description: 'The newest restore drill of a cluster failed (etcd_backup.drill.last_passed = 0 or a DrillFailed event): its backup may not restore.'
+    severity: 1
+    enabled: true
+    scopes: [
+      appInsightsId
+    ]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: replace(drillFailedQuery, '__EVENTS__', events)
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'cluster'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
     actions: actions
   }
 }

@@ -29,6 +29,10 @@ internal sealed class ActivityFunctions(IServiceProvider services)
     public Task<RetentionOutcome> ApplyRetention([ActivityTrigger] RetentionRequest input, FunctionContext context) =>
         RunAsync<RetentionRequest, RetentionOutcome>(ApplyRetentionActivity.ActivityName, input, context);
 
+    [Function(RecordBackupOutcomeActivity.ActivityName)]
+    public Task<BackupOutcomeRecorded> RecordBackupOutcome([ActivityTrigger] BackupOutcome input, FunctionContext context) =>
+        RunAsync<BackupOutcome, BackupOutcomeRecorded>(RecordBackupOutcomeActivity.ActivityName, input, context);
+
     [Function(ResolveBackupActivity.ActivityName)]
     public Task<ResolveBackupOutput> ResolveBackup([ActivityTrigger] ResolveBackupInput input, FunctionContext context) =>
         RunAsync<ResolveBackupInput, ResolveBackupOutput>(ResolveBackupActivity.ActivityName, input, context);

@@ -64,6 +64,12 @@ public sealed class FunctionsMetadataTests
         Assert.Contains(scheduler.GetProperty("bindings").EnumerateArray(), b => b.GetProperty("type").GetString() == "durableClient");
     }
 
+    [Fact]
+    public void Metadata_FreshnessMonitor_IsAFiveMinuteTimer()
+    {
+        Assert.Equal("30 */5 * * * *", Trigger(Function("FreshnessMonitor")).GetProperty("schedule").GetString());
+    }
+
     /// <summary>The function names in the build output's functions.metadata (the package test compares against them).</summary>
     internal static IEnumerable<string> BuiltFunctionNames() => s_functions.Value.Select(f => f.GetProperty("name").GetString()!);
 

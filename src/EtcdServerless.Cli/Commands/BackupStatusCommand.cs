@@ -2,14 +2,15 @@ using System.CommandLine;
 using System.Globalization;
 using EtcdServerless.Cli.Composition;
 using EtcdServerless.Cli.Output;
-using EtcdServerless.Core.Configuration;
+using EtcdServerless.Core.Monitoring;
 using EtcdServerless.Core.Scheduling;
 
 namespace EtcdServerless.Cli.Commands;
 
 /// <summary>
-/// <c>etcd-backup backup status</c>: per cluster the newest backup, its age, the next scheduled run and whether
-/// it is fresh; exit code 1 when any cluster is stale, so cron jobs and probes can run it as a check.
+/// <c>etcd-backup backup status</c>: per cluster the newest backup, its age, the newest failure and why, the newest
+/// restore drill, the next scheduled run and whether it is fresh; exit code 1 when any cluster is stale, so cron jobs
+/// and probes can run it as a check.
 /// </summary>
 internal static class BackupStatusCommand
 {
@@ -18,7 +19,7 @@ internal static class BackupStatusCommand
         var config = CommonOptions.Config();
         var cluster = CommonOptions.Cluster();
         var output = CommonOptions.Output();
-        var command = new Command("status", "Show each cluster's newest backup and whether it is fresh; exit 1 when any is stale (older than Clusters:C:MaxAge, default twice the schedule interval).")
+        var command = new Command("status", "Show each cluster's newest backup, last failure, last drill and whether it is fresh; exit 1 when any is stale (older than Clusters:C:MaxAge, default twice the schedule interval).")
         {
             config, cluster, output,
         };
@@ -27,40 +28,72 @@ internal static class BackupStatusCommand
             var session = CliSession.Open(parse, config, console);
             await using var disposeSession = session.ConfigureAwait(false);
             var app = session.Application;
-            var now = app.Time.GetUtcNow();
-            var results = new List<ClusterFreshness>();
+            var reader = new BackupStatusReader(app.Store, app.Options, app.Time);
+            var statuses = new List<ClusterStatus>();
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
-                var latest = await app.Catalog.GetLatestAsync(name, ct).ConfigureAwait(false);
-                results.Add(BackupFreshness.Evaluate(name, app.Options.GetCluster(name), latest, now));
+                statuses.Add(await reader.ReadAsync(name, ct).ConfigureAwait(false));
             }
 
+            var results = statuses.Select(s => s.Freshness).ToList();
             if (parse.GetValue(output) == OutputFormat.Json)
             {
-                await CliJson.WriteAsync(console.Out, results.Select(r => new
+                await CliJson.WriteAsync(console.Out, statuses.Select(s => new
                 {
-                    cluster = r.Cluster,
-                    state = r.State,
-                    reason = r.Reason,
-                    evaluatedAt = r.EvaluatedAt,
-                    lastBackup = r.LastBackupId is null ? null : new { backupId = r.LastBackupId, created = r.LastBackupTime, ageSeconds = (long?)r.Age?.TotalSeconds },
-                    maxAgeSeconds = (long?)r.MaxAge?.TotalSeconds,
-                    maxAgeSource = r.MaxAgeSource,
-                    schedule = r.Schedule,
-                    nextScheduledRun = r.NextScheduledRun,
+                    cluster = s.Freshness.Cluster,
+                    state = s.Freshness.State,
+                    reason = s.Freshness.Reason,
+                    evaluatedAt = s.Freshness.EvaluatedAt,
+                    lastBackup = s.Freshness.LastBackupId is null ? null : new { backupId = s.Freshness.LastBackupId, created = s.Freshness.LastBackupTime, ageSeconds = (long?)s.Freshness.Age?.TotalSeconds },
+                    lastFailure = s.LastFailure is not { } f ? null : new
+                    {
+                        failed = f.Failed,
+                        ageSeconds = (long)(s.Freshness.EvaluatedAt - f.Failed).TotalSeconds,
+                        phase = f.Phase,
+                        reason = f.Reason,
+                        trigger = f.Trigger,
+                        instanceId = f.InstanceId,
+                    },
+                    failingSinceLastSuccess = s.FailingSinceLastSuccess,
+                    lastDrill = s.LastDrill is not { } d ? null : new
+                    {
+                        backupId = d.BackupId,
+                        started = d.Started,
+                        outcome = d.Outcome,
+                        failedCheck = d.FirstFailure?.Name,
+                    },
+                    maxAgeSeconds = (long?)s.Freshness.MaxAge?.TotalSeconds,
+                    maxAgeSource = s.Freshness.MaxAgeSource,
+                    schedule = s.Freshness.Schedule,
+                    nextScheduledRun = s.Freshness.NextScheduledRun,
+                    problems = s.Problems,
                 }), ct).ConfigureAwait(false);
             }
             else
             {
-                var table = new TextTable("CLUSTER", "STATE", "LAST BACKUP (UTC)", "AGE", "BACKUP ID", "MAX AGE", "NEXT RUN (UTC)");
-                foreach (var r in results)
+                var table = new TextTable("CLUSTER", "STATE", "LAST BACKUP (UTC)", "AGE", "BACKUP ID", "MAX AGE", "NEXT RUN (UTC)", "LAST FAILURE (UTC)", "LAST DRILL (UTC)");
+                foreach (var s in statuses)
                 {
+                    var r = s.Freshness;
                     table.AddRow(r.Cluster, r.State.ToString().ToLowerInvariant(), Time(r.LastBackupTime),
                         r.Age is { } age ? BackupFreshness.Describe(age) : "-", r.LastBackupId ?? "-",
-                        r.MaxAge is { } max ? $"{BackupFreshness.Describe(max)} ({r.MaxAgeSource})" : "-", Time(r.NextScheduledRun));
+                        r.MaxAge is { } max ? $"{BackupFreshness.Describe(max)} ({r.MaxAgeSource})" : "-", Time(r.NextScheduledRun),
+                        s.LastFailure is { } f ? $"{Time(f.Failed)} ({f.Phase})" : "-",
+                        s.LastDrill is { } d ? $"{Time(d.Started)} ({d.Outcome})" : "-");
                 }
 
                 await table.WriteAsync(console.Out, ct).ConfigureAwait(false);
+
+                // The reason does not fit a column: one line per cluster that has failed since its last good backup.
+                foreach (var s in statuses.Where(s => s.FailingSinceLastSuccess))
+                {
+                    await console.Out.WriteLineAsync($"{s.Freshness.Cluster}: failing since the last good backup; last failure {Time(s.LastFailure!.Failed)} in {s.LastFailure.Phase}: {s.LastFailure.Reason}").ConfigureAwait(false);
+                }
+
+                foreach (var problem in statuses.SelectMany(s => s.Problems))
+                {
+                    await console.Error.WriteLineAsync($"warning: {problem}").ConfigureAwait(false);
+                }
             }
 
             var stale = results.Where(r => r.State == FreshnessState.Stale).ToList();

@@ -26,12 +26,17 @@ internal static class ServeCommand
                 services.AddSingleton(session.Application);
                 services.AddSingleton(session.Application.Time);
                 services.AddHostedService<ScheduledBackupService>();
-            }, cancellationToken: ct).ConfigureAwait(false);
+                services.AddSingleton(session.Application.StatusReader);
+                services.AddSingleton(session.Application.Metrics);
+                services.AddSingleton<IReadOnlyList<string>>([.. options.Clusters.Keys]);
+                services.AddHostedService<FreshnessMonitorService>();
+            }, metricsUrls: options.Api.MetricsUrls, cancellationToken: ct).ConfigureAwait(false);
             await using (server.ConfigureAwait(false))
             {
                 var scheduled = options.Clusters.Count(c => !string.IsNullOrWhiteSpace(c.Value.Schedule));
                 session.LoggerFactory.CreateLogger("EtcdServerless.Cli.Serve").ServeStarted(string.Join(", ", server.Addresses), scheduled);
-                await console.Error.WriteLineAsync($"serving on {string.Join(", ", server.Addresses)}; {scheduled} scheduled cluster(s); Ctrl+C to stop").ConfigureAwait(false);
+                var metricsAt = server.MetricsAddresses.Count > 0 ? $"; metrics without key on {string.Join(", ", server.MetricsAddresses)}" : "";
+                await console.Error.WriteLineAsync($"serving on {string.Join(", ", server.Addresses)}; {scheduled} scheduled cluster(s){metricsAt}; Ctrl+C to stop").ConfigureAwait(false);
                 try
                 {
                     await server.WaitForShutdownAsync(ct).ConfigureAwait(false);

@@ -3,6 +3,7 @@ using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.IO;
 using EtcdServerless.Core.Keys;
+using EtcdServerless.Core.Monitoring;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Retention;
 using EtcdServerless.Core.Storage;
@@ -50,6 +51,12 @@ internal sealed class BackupApplication : IAsyncDisposable
 
     /// <summary>Starts and observes orchestrations (one backup and one restore per cluster at a time).</summary>
     public WorkflowGateway Gateway { get; }
+
+    /// <summary>The product's metrics (one meter per application; exporters subscribe by its name).</summary>
+    public BackupMetrics Metrics => _services.GetRequiredService<BackupMetrics>();
+
+    /// <summary>Reads each cluster's freshness, last failure and last drill from the store.</summary>
+    public BackupStatusReader StatusReader => _services.GetRequiredService<BackupStatusReader>();
 
     /// <summary>The HTTP API over this application (registered when an API key was given).</summary>
     public BackupApi Api => _services.GetRequiredService<BackupApi>();

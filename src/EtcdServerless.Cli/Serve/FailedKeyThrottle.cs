@@ -10,7 +10,7 @@ namespace EtcdServerless.Cli.Serve;
 
 /// <summary>
 /// Throttles wrong API keys per client address with the rate limiter of ASP.NET Core (System.Threading.RateLimiting,
-/// a token bucket per partition): every <c>/api</c> request without the right key takes a token from its client's
+/// a token bucket per partition): every <c>/api</c> and <c>/metrics</c> request without the right key takes a token from its client's
 /// bucket; an empty bucket answers 429 (problem+json, <c>Retry-After</c>) to that client for every request, the
 /// right key included, so a guess that happens to be right is not let through while the client is throttled.
 /// </summary>
@@ -43,7 +43,8 @@ internal sealed class FailedKeyThrottle : IDisposable
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
-        if (!context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        if (!context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+            && !context.Request.Path.StartsWithSegments(MetricsEndpoint.Path, StringComparison.OrdinalIgnoreCase))
         {
             await next(context).ConfigureAwait(false);
             return;
@@ -51,7 +52,7 @@ internal sealed class FailedKeyThrottle : IDisposable
 
         var client = Partition(context.Connection.RemoteIpAddress);
         // The right key only asks whether the client is throttled (0 permits); a wrong or missing one spends a token.
-        using var lease = _limiter.AttemptAcquire(client, _key.IsPresentedBy(context.Request) ? 0 : 1);
+        using var lease = _limiter.AttemptAcquire(client, _key.IsPresentedBy(context.Request) || _key.IsPresentedAsBearer(context.Request) ? 0 : 1);
         if (lease.IsAcquired)
         {
             await next(context).ConfigureAwait(false);

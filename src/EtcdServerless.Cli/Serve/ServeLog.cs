@@ -11,4 +11,7 @@ internal static partial class ServeLog
 
     [LoggerMessage(EventId = 3021, EventName = "RequestRefused", Level = LogLevel.Debug, Message = "Request {Method} refused with {Status}: {Reason}")]
     public static partial void RequestRefused(this ILogger logger, string method, int status, string reason);
+
+    [LoggerMessage(EventId = 3022, EventName = "FreshnessUnreadable", Level = LogLevel.Warning, Message = "Could not read the status of {Cluster} from the store; its metrics keep their last values")]
+    public static partial void FreshnessUnreadable(this ILogger logger, string cluster, Exception exception);
 }

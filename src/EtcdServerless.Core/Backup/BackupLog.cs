@@ -32,4 +32,8 @@ internal static partial class BackupLog
     [LoggerMessage(EventId = 2106, EventName = "RetentionFailed", Level = LogLevel.Warning,
         Message = "Retention of cluster {Cluster} failed (the backup itself succeeded)")]
     public static partial void RetentionFailed(this ILogger logger, string cluster, Exception exception);
+
+    [LoggerMessage(EventId = 2107, EventName = "BackupFailureRecordNotWritten", Level = LogLevel.Warning,
+        Message = "Backup of cluster {Cluster} failed and its failure record could not be written to the store: {Reason}")]
+    public static partial void FailureRecordNotWritten(this ILogger logger, string cluster, string reason);
 }

@@ -20,8 +20,33 @@ internal sealed class BackupOrchestrator : TaskOrchestrator<BackupRequest, Backu
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var log = context.CreateReplaySafeLogger<BackupOrchestrator>();
         var startedAt = new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero);
+        try
+        {
+            return await RunStepsAsync(context, input, startedAt).ConfigureAwait(true);
+        }
+        catch (TaskFailedException ex)
+        {
+            // An activity faulted (not an expected failure it returned): the orchestration still fails, but only after
+            // the failure is on record, so `backup status` and the metrics see it as they see any other.
+            await RecordOutcomeAsync(context, new BackupOutcome
+            {
+                Cluster = input.Cluster,
+                Succeeded = false,
+                Trigger = input.Trigger,
+                StartedAt = startedAt,
+                FinishedAt = Now(context),
+                InstanceId = context.InstanceId,
+                Phase = ex.TaskName,
+                Reason = ex.FailureDetails.ErrorMessage,
+            }).ConfigureAwait(true);
+            throw;
+        }
+    }
+
+    private static async Task<BackupResult> RunStepsAsync(TaskOrchestrationContext context, BackupRequest input, DateTimeOffset startedAt)
+    {
+        var log = context.CreateReplaySafeLogger<BackupOrchestrator>();
         var warnings = new List<string>();
 
         context.SetCustomStatus(new BackupProgress(input.Cluster, "capture"));
@@ -30,7 +55,7 @@ internal sealed class BackupOrchestrator : TaskOrchestrator<BackupRequest, Backu
         warnings.AddRange(capture.Problems);
         if (!capture.Succeeded || capture.Artifact is null)
         {
-            return Fail(context, input.Cluster, "capture", capture.Message ?? "capture failed", warnings);
+            return await FailAsync(context, input, startedAt, "capture", capture.Message ?? "capture failed", warnings).ConfigureAwait(true);
         }
 
         var artifact = capture.Artifact;
@@ -50,7 +75,7 @@ internal sealed class BackupOrchestrator : TaskOrchestrator<BackupRequest, Backu
             s_manifestRetry).ConfigureAwait(true);
         if (!manifest.Succeeded || manifest.Manifest is null)
         {
-            return Fail(context, input.Cluster, "manifest", manifest.Message ?? "manifest write failed", warnings);
+            return await FailAsync(context, input, startedAt, "manifest", manifest.Message ?? "manifest write failed", warnings).ConfigureAwait(true);
         }
 
         var committed = manifest.Manifest;
@@ -64,6 +89,17 @@ internal sealed class BackupOrchestrator : TaskOrchestrator<BackupRequest, Backu
             ApplyRetentionActivity.ActivityName, new RetentionRequest(input.Cluster, committed.BackupId)).ConfigureAwait(true);
         warnings.AddRange(retention.Errors.Select(e => "retention: " + e));
 
+        await RecordOutcomeAsync(context, new BackupOutcome
+        {
+            Cluster = input.Cluster,
+            Succeeded = true,
+            Trigger = input.Trigger,
+            StartedAt = startedAt,
+            FinishedAt = Now(context),
+            InstanceId = context.InstanceId,
+            Created = committed.Created,
+            ArtifactSize = committed.Artifact.Size,
+        }).ConfigureAwait(true);
         context.SetCustomStatus(new BackupProgress(input.Cluster, "done", committed.BackupId));
         log.BackupSucceeded(input.Cluster, committed.BackupId, committed.Snapshot.Revision, committed.Snapshot.TotalKey, committed.Artifact.Size);
         return new BackupResult
@@ -79,10 +115,43 @@ internal sealed class BackupOrchestrator : TaskOrchestrator<BackupRequest, Backu
         };
     }
 
-    private static BackupResult Fail(TaskOrchestrationContext context, string cluster, string phase, string message, List<string> warnings)
+    private static async Task<BackupResult> FailAsync(TaskOrchestrationContext context, BackupRequest input, DateTimeOffset startedAt, string phase, string message, List<string> warnings)
     {
+        var cluster = input.Cluster;
         context.SetCustomStatus(new BackupProgress(cluster, "failed", Detail: message));
         context.CreateReplaySafeLogger<BackupOrchestrator>().BackupFailed(cluster, phase, message);
+        var recorded = await RecordOutcomeAsync(context, new BackupOutcome
+        {
+            Cluster = cluster,
+            Succeeded = false,
+            Trigger = input.Trigger,
+            StartedAt = startedAt,
+            FinishedAt = Now(context),
+            InstanceId = context.InstanceId,
+            Phase = phase,
+            Reason = message,
+        }).ConfigureAwait(true);
+        if (!recorded.Recorded)
+        {
+            warnings.Add($"failure record not written: {recorded.Message}");
+        }
+
         return new BackupResult { Cluster = cluster, Succeeded = false, FailedPhase = phase, Message = message, Warnings = warnings };
     }
+
+    // The outcome step never decides the backup's result: a fault in it is logged and reported, not rethrown.
+    private static async Task<BackupOutcomeRecorded> RecordOutcomeAsync(TaskOrchestrationContext context, BackupOutcome outcome)
+    {
+        try
+        {
+            return await context.CallActivityAsync<BackupOutcomeRecorded>(RecordBackupOutcomeActivity.ActivityName, outcome).ConfigureAwait(true);
+        }
+        catch (TaskFailedException ex)
+        {
+            context.CreateReplaySafeLogger<BackupOrchestrator>().FailureRecordNotWritten(outcome.Cluster, ex.FailureDetails.ErrorMessage);
+            return new BackupOutcomeRecorded(false, Message: ex.FailureDetails.ErrorMessage);
+        }
+    }
+
+    private static DateTimeOffset Now(TaskOrchestrationContext context) => new(context.CurrentUtcDateTime, TimeSpan.Zero);
 }

@@ -3,6 +3,7 @@ using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Keys;
+using EtcdServerless.Core.Monitoring;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Storage;
@@ -55,6 +56,8 @@ internal static class EtcdBackupServices
         services.TryAddSingleton<ILoggerFactory, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory>();
         services.AddSingleton(options);
         services.AddSingleton(pipeline ?? new BackupPipelineOptions());
+        services.TryAddSingleton<BackupMetrics>();
+        services.TryAddSingleton(sp => new BackupStatusReader(sp.GetRequiredService<IBackupStore>(), options, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IBackupStore>(sp => StoreFactory.CreateBackupStore(options.Store, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<global::Azure.Core.TokenCredential>()));
         services.TryAddSingleton<IKeyStore>(sp => StoreFactory.CreateKeyStore(options.Keys, options.Store, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<global::Azure.Core.TokenCredential>()));
         services.AddSingleton(sp => new BackupCatalog(sp.GetRequiredService<IBackupStore>(), sp.GetRequiredService<TimeProvider>()));

@@ -31,6 +31,7 @@ internal static class WorkflowRegistration
         Step<ConsistencyCheckActivity, ConsistencyCheckRequest, ConsistencyCheckResult>(ConsistencyCheckActivity.ActivityName),
         Step<WriteManifestActivity, WriteManifestRequest, WriteManifestResult>(WriteManifestActivity.ActivityName),
         Step<ApplyRetentionActivity, RetentionRequest, RetentionOutcome>(ApplyRetentionActivity.ActivityName),
+        Step<RecordBackupOutcomeActivity, BackupOutcome, BackupOutcomeRecorded>(RecordBackupOutcomeActivity.ActivityName),
         Step<ResolveBackupActivity, ResolveBackupInput, ResolveBackupOutput>(ResolveBackupActivity.ActivityName),
         Step<PreflightMemberActivity, PreflightInput, PreflightOutput>(PreflightMemberActivity.ActivityName),
         Step<StopMemberActivity, MemberStepInput, MemberStepOutput>(StopMemberActivity.ActivityName),

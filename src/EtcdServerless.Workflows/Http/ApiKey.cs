@@ -55,6 +55,19 @@ internal sealed class ApiKey
     /// <summary>A new random key: 32 bytes from the system's CSPRNG, base64url without padding (43 characters).</summary>
     public static string Generate() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>
+    /// True when the request carries the key as <c>Authorization: Bearer KEY</c>: what a Prometheus scrape job sends
+    /// (its <c>authorization</c> setting), accepted by <c>serve</c>'s <c>/metrics</c> only.
+    /// </summary>
+    public bool IsPresentedAsBearer(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string? header = request.Headers.Authorization;
+        const string Scheme = "Bearer ";
+        return header is { Length: > 7 } && header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[Scheme.Length..].Trim()), _key);
+    }
+
     /// <summary>True when the request carries the key in <c>x-api-key</c>, <c>x-functions-key</c> or <c>?code=</c>.</summary>
     public bool IsPresentedBy(HttpRequest request)
     {

@@ -53,6 +53,78 @@ public sealed class BackupStatusCommandTests
     }
 
     [Fact]
+    public async Task Status_BackupAgainstUnreachableEtcdThenGoodBackupAndDrill_ShowsLastFailureAndLastDrill()
+    {
+        // Arrange: one store; the cluster first configured with an endpoint nothing listens on, then with the real one.
+        await using var cluster = await EtcdTestCluster.StartAsync(new EtcdTestClusterOptions { Members = 1 });
+        await cluster.EtcdCtlAsync("put", "/k", "v");
+        using var env = new CliTestEnvironment();
+        await env.InitializeKeysAsync();
+        var down = WriteConfig(env, "down.json", [$"http://127.0.0.1:{EtcdServerless.Testing.Infrastructure.FreePorts.Next()}"]);
+        var up = WriteConfig(env, "up.json", cluster.ClientUrls);
+
+        // Act 1: the failed backup.
+        var failed = await Cli.RunAsync("backup", "run", "--config", down);
+        var afterFailure = await Cli.RunAsync("backup", "status", "--config", down, "-o", "json");
+        var afterFailureTable = await Cli.RunAsync("backup", "status", "--config", down);
+
+        // Assert 1: the failure is on record (one write-once object outside the cluster's backup folders) and shown.
+        Assert.NotEqual(0, failed.ExitCode);
+        // (The local store keeps its metadata in hidden files beside each object.)
+        var records = Directory.GetFiles(Path.Combine(env.StoreDir, "_failures", "lab"), "*.json", SearchOption.AllDirectories)
+            .Where(f => !Path.GetFileName(f).StartsWith('.')).ToList();
+        Assert.Single(records);
+        Assert.Equal(1, afterFailure.ExitCode);
+        using (var json = JsonDocument.Parse(afterFailure.Out))
+        {
+            var lab = json.RootElement[0];
+            Assert.Equal("Stale", lab.GetProperty("state").GetString());
+            var failure = lab.GetProperty("lastFailure");
+            Assert.Equal("capture", failure.GetProperty("phase").GetString());
+            Assert.Equal("OnDemand", failure.GetProperty("trigger").GetString());
+            var reason = failure.GetProperty("reason").GetString();
+            Assert.False(string.IsNullOrWhiteSpace(reason));
+            Assert.Contains($"failed in capture: {reason}", failed.Err, StringComparison.Ordinal);
+            Assert.Contains("unreachable", reason, StringComparison.Ordinal);
+            Assert.True(lab.GetProperty("failingSinceLastSuccess").GetBoolean());
+            Assert.False(lab.TryGetProperty("lastDrill", out var noDrill) && noDrill.ValueKind != JsonValueKind.Null);
+        }
+
+        Assert.Contains("lab: failing since the last good backup; last failure ", afterFailureTable.Out, StringComparison.Ordinal);
+        Assert.Contains("(capture)", afterFailureTable.Out, StringComparison.Ordinal);
+
+        // Act 2: a good backup and a restore drill of it.
+        var run = await Cli.RunAsync("backup", "run", "--config", up, "-o", "json");
+        Assert.True(run.ExitCode == 0, run.Err);
+        var drill = await Cli.RunAsync("backup", "drill", "latest", "--config", up);
+        Assert.True(drill.ExitCode == 0, drill.Err);
+        var afterDrill = await Cli.RunAsync("backup", "status", "--config", up, "-o", "json");
+
+        // Assert 2: fresh, the failure still listed but no longer current, the drill shown.
+        Assert.True(afterDrill.ExitCode == 0, afterDrill.Err);
+        using var good = JsonDocument.Parse(afterDrill.Out);
+        using var runJson = JsonDocument.Parse(run.Out);
+        var status = good.RootElement[0];
+        Assert.Equal("Fresh", status.GetProperty("state").GetString());
+        Assert.Equal("capture", status.GetProperty("lastFailure").GetProperty("phase").GetString());
+        Assert.False(status.GetProperty("failingSinceLastSuccess").GetBoolean());
+        Assert.Equal("passed", status.GetProperty("lastDrill").GetProperty("outcome").GetString());
+        Assert.Equal(runJson.RootElement.GetProperty("manifest").GetProperty("backupId").GetString(), status.GetProperty("lastDrill").GetProperty("backupId").GetString());
+    }
+
+    private static string WriteConfig(CliTestEnvironment env, string file, IReadOnlyList<string> endpoints)
+    {
+        var path = env.Combine(file);
+        File.WriteAllText(path, JsonSerializer.Serialize(new
+        {
+            Store = new { Uri = new Uri(env.StoreDir).AbsoluteUri, ImmutabilityDays = 0 },
+            Keys = new { Uri = new Uri(env.KeysDir).AbsoluteUri },
+            Clusters = new { lab = new { Endpoints = endpoints, Schedule = "0 */15 * * * *" } },
+        }));
+        return path;
+    }
+
+    [Fact]
     public async Task Status_MaxAgeAndClusterWithoutBackup_StaleNamesIt()
     {
         using var env = new CliTestEnvironment();
