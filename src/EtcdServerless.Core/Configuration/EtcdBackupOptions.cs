@@ -183,6 +183,8 @@ public sealed class ApiOptions
 
     /// <summary>How long after it finished a run's status stays readable, in minutes (also bounded by <see cref="KeepFinishedRuns"/>).</summary>
     public int KeepFinishedRunsMinutes { get; set; } = 60;
+
+    /// <summary>
     /// Optional listen URLs (';'-separated) of a second listener that serves only <c>/metrics</c> (and <c>/healthz</c>)
     /// without the API key, for a private interface or port a Prometheus scraper reaches; unset, <c>/metrics</c> is on
     /// the API's listener behind the key.
