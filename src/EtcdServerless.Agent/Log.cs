@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5205, Level = LogLevel.Information, Message = "Restore {RestoreId}: deleted the older kept data dir {Dir} (Agent:KeepPreviousDataDirs)")]
     public static partial void PrunedDataDir(ILogger logger, string restoreId, string dir);
+
+    [LoggerMessage(EventId = 5206, Level = LogLevel.Information, Message = "Removed kept data dir {Dir} ({Via})")]
+    public static partial void RemovedDataDir(ILogger logger, string dir, string via);
 }
