@@ -90,6 +90,16 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
             problems.AddRange(preflights.Where(p => p.Preflight is { SupportsBumpRevision: false }).Select(p => $"{p.Name}: the restore tool has no --bump-revision"));
         }
 
+        var versions = preflights.Select(p => EtcdVersionCheck.Refusal(p.Name, backup.SourceEtcdVersion, p.Preflight?.EtcdVersion)).OfType<string>().ToList();
+        if (input.ForceVersion)
+        {
+            checks.AddRange(versions.Select(v => $"ok: forced (forceVersion): {v}"));
+        }
+        else
+        {
+            problems.AddRange(versions);
+        }
+
         checks.AddRange(preflights.Where(p => p.Problems.Count == 0).Select(p =>
             $"ok: {p.Name} agent ready (etcd {p.Preflight!.EtcdVersion}, {p.Preflight.RestoreTool}, {p.Preflight.FreeBytes} bytes free)"));
         checks.AddRange(problems.Select(p => $"failed: {p}"));
