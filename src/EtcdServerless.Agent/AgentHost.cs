@@ -74,6 +74,7 @@ internal static class AgentHost
         var app = builder.Build();
         AgentEndpoints.Map(app);
         DataDirEndpoints.Map(app);
+        Bundles.BundleEndpoints.Map(app);
         // Stop the supervised member with the host, before the container is torn down.
         app.Lifetime.ApplicationStopping.Register(() =>
         {
@@ -145,6 +146,15 @@ internal static class AgentHost
         if (!Uri.TryCreate(options.ListenUrl, UriKind.Absolute, out var listen) || listen.Scheme != Uri.UriSchemeHttps)
         {
             errors.Add($"Agent:ListenUrl must be an https:// URL, got '{options.ListenUrl}'");
+        }
+
+        try
+        {
+            Bundles.BundleArchive.Roots(options.Bundle);
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add(ex.Message);
         }
 
         if (options.KeepPreviousDataDirs < 0)

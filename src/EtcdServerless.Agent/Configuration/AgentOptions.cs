@@ -74,6 +74,9 @@ public sealed class AgentOptions
     /// </summary>
     public int KeepPreviousDataDirs { get; set; } = 1;
 
+    /// <summary>The control-plane bundle this agent serves to backups and puts back on restores (<c>Agent:Bundle</c>).</summary>
+    public BundleOptions Bundle { get; set; } = new();
+
     /// <summary>Deliberate failures for restore drills and tests. Leave empty in production.</summary>
     public FaultOptions Faults { get; set; } = new();
 }

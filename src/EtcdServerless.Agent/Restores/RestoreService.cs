@@ -343,6 +343,21 @@ internal sealed class RestoreService(
         }
     }
 
+    /// <summary>Runs <paramref name="body"/> while no restore step runs (bundle writes).</summary>
+    public async Task<T> ExclusiveAsync<T>(Func<Task<T>> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public void Dispose() => _gate.Dispose();
 
     private async Task<string> RunRestoreToolAsync(string restoreId, MemberRestoreRequest request, EtcdTools.ToolInfo info, CancellationToken cancellationToken)

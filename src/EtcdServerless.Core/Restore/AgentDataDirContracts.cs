@@ -26,3 +26,12 @@ internal sealed record AgentDataDir
     /// <summary>Why it cannot be removed (live, or the rollback copy of a restore still under way), or null.</summary>
     public string? Pinned { get; init; }
 }
+
+/// <summary>Answer of <c>PUT /v1/restores/{id}/bundle</c>.</summary>
+internal sealed record AgentBundleResult
+{
+    public required string RestoreId { get; init; }
+
+    /// <summary>Entries written (files, directories, links).</summary>
+    public required int Entries { get; init; }
+}
