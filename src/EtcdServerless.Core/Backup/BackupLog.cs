@@ -32,4 +32,12 @@ internal static partial class BackupLog
     [LoggerMessage(EventId = 2106, EventName = "RetentionFailed", Level = LogLevel.Warning,
         Message = "Retention of cluster {Cluster} failed (the backup itself succeeded)")]
     public static partial void RetentionFailed(this ILogger logger, string cluster, Exception exception);
+
+    [LoggerMessage(EventId = 2107, EventName = "BundleSealed", Level = LogLevel.Information,
+        Message = "Cluster {Cluster}: control-plane bundle of backup {BackupId} sealed ({TarBytes} bytes of tar, {StoredBytes} stored)")]
+    public static partial void BundleSealed(this ILogger logger, string cluster, string backupId, long tarBytes, long storedBytes);
+
+    [LoggerMessage(EventId = 2108, EventName = "BundleFailed", Level = LogLevel.Warning,
+        Message = "Cluster {Cluster}: backup {BackupId} has no control-plane bundle: {Reason}")]
+    public static partial void BundleFailed(this ILogger logger, string cluster, string backupId, string reason);
 }

@@ -30,6 +30,7 @@ internal static class WorkflowRegistration
         Step<CaptureSnapshotActivity, CaptureRequest, CaptureResult>(CaptureSnapshotActivity.ActivityName),
         Step<ConsistencyCheckActivity, ConsistencyCheckRequest, ConsistencyCheckResult>(ConsistencyCheckActivity.ActivityName),
         Step<WriteManifestActivity, WriteManifestRequest, WriteManifestResult>(WriteManifestActivity.ActivityName),
+        Step<CaptureBundleActivity, CaptureBundleRequest, CaptureBundleResult>(CaptureBundleActivity.ActivityName),
         Step<ApplyRetentionActivity, RetentionRequest, RetentionOutcome>(ApplyRetentionActivity.ActivityName),
         Step<ResolveBackupActivity, ResolveBackupInput, ResolveBackupOutput>(ResolveBackupActivity.ActivityName),
         Step<PreflightMemberActivity, PreflightInput, PreflightOutput>(PreflightMemberActivity.ActivityName),
