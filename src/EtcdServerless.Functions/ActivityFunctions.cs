@@ -53,6 +53,10 @@ internal sealed class ActivityFunctions(IServiceProvider services)
     public Task<MemberStepOutput> RestoreMember([ActivityTrigger] RestoreMemberInput input, FunctionContext context) =>
         RunAsync<RestoreMemberInput, MemberStepOutput>(RestoreMemberActivity.ActivityName, input, context);
 
+    [Function(RestoreBundleActivity.ActivityName)]
+    public Task<MemberStepOutput> RestoreBundle([ActivityTrigger] RestoreBundleInput input, FunctionContext context) =>
+        RunAsync<RestoreBundleInput, MemberStepOutput>(RestoreBundleActivity.ActivityName, input, context);
+
     [Function(StartMemberActivity.ActivityName)]
     public Task<MemberStepOutput> StartMember([ActivityTrigger] MemberStepInput input, FunctionContext context) =>
         RunAsync<MemberStepInput, MemberStepOutput>(StartMemberActivity.ActivityName, input, context);

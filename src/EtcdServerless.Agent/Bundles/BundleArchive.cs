@@ -124,10 +124,12 @@ internal static partial class BundleArchive
                         throw AgentRequestException.Conflict($"{target} is a directory; refusing to replace it with a link");
                     }
 
+                    // Made beside the target and renamed over it: the old entry is replaced in one step, never followed.
                     Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    File.Delete(target);
-                    File.CreateSymbolicLink(target, entry.LinkName);
-                    SetOwner(target, entry);
+                    var link = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.bundle-{Guid.NewGuid():N}");
+                    File.CreateSymbolicLink(link, entry.LinkName);
+                    SetOwner(link, entry);
+                    File.Move(link, target, overwrite: true);
                     break;
                 default:
                     await WriteFileAsync(entry, target, cancellationToken).ConfigureAwait(false);

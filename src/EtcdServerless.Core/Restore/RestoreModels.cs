@@ -145,6 +145,9 @@ internal sealed record RestoreBackupInfo
     public required string Kek { get; init; }
 
     public string SourceEtcdVersion { get; init; } = "";
+
+    /// <summary>Bytes of the backup's control-plane bundle (tar); null when the backup has none.</summary>
+    public long? BundleTarSize { get; init; }
 }
 
 /// <summary>What will happen on one member.</summary>

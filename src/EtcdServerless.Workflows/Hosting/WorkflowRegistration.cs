@@ -37,6 +37,7 @@ internal static class WorkflowRegistration
         Step<StopMemberActivity, MemberStepInput, MemberStepOutput>(StopMemberActivity.ActivityName),
         Step<DistributeSnapshotActivity, DistributeSnapshotInput, DistributeSnapshotOutput>(DistributeSnapshotActivity.ActivityName),
         Step<RestoreMemberActivity, RestoreMemberInput, MemberStepOutput>(RestoreMemberActivity.ActivityName),
+        Step<RestoreBundleActivity, RestoreBundleInput, MemberStepOutput>(RestoreBundleActivity.ActivityName),
         Step<StartMemberActivity, MemberStepInput, MemberStepOutput>(StartMemberActivity.ActivityName),
         Step<RollbackMemberActivity, MemberStepInput, MemberStepOutput>(RollbackMemberActivity.ActivityName),
         Step<VerifyClusterActivity, VerifyInput, RestoreVerification>(VerifyClusterActivity.ActivityName),
