@@ -20,6 +20,7 @@ internal static class AgentCommandLine
         };
         var root = new RootCommand("etcd-backup-agent: the member side of a restore (stop, restore the data dir, start), over mutual TLS.") { config };
         root.SetAction(async (parse, ct) => await RunAgentAsync(parse.GetValue(config), stderr, ct).ConfigureAwait(false));
+        root.Subcommands.Add(DataDirs.DataDirCommands.Create(stdout, stderr));
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)
         {

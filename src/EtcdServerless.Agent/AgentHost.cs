@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using EtcdServerless.Agent.Configuration;
 using EtcdServerless.Agent.Control;
+using EtcdServerless.Agent.DataDirs;
 using EtcdServerless.Agent.Http;
 using EtcdServerless.Agent.Restores;
 using EtcdServerless.Agent.Security;
@@ -72,6 +73,8 @@ internal static class AgentHost
 
         var app = builder.Build();
         AgentEndpoints.Map(app);
+        DataDirEndpoints.Map(app);
+        Bundles.BundleEndpoints.Map(app);
         // Stop the supervised member with the host, before the container is torn down.
         app.Lifetime.ApplicationStopping.Register(() =>
         {
@@ -145,9 +148,18 @@ internal static class AgentHost
             errors.Add($"Agent:ListenUrl must be an https:// URL, got '{options.ListenUrl}'");
         }
 
-        if (options.KeepPreviousDataDirs < 1)
+        try
         {
-            errors.Add($"Agent:KeepPreviousDataDirs must be at least 1 (the current restore's rollback needs its copy), got {options.KeepPreviousDataDirs}");
+            Bundles.BundleArchive.Roots(options.Bundle);
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add(ex.Message);
+        }
+
+        if (options.KeepPreviousDataDirs < 0)
+        {
+            errors.Add($"Agent:KeepPreviousDataDirs must be 0 (none once the member started) or more, got {options.KeepPreviousDataDirs}");
         }
 
         switch (options.ControlMode)

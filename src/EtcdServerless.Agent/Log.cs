@@ -22,4 +22,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5205, Level = LogLevel.Information, Message = "Restore {RestoreId}: deleted the older kept data dir {Dir} (Agent:KeepPreviousDataDirs)")]
     public static partial void PrunedDataDir(ILogger logger, string restoreId, string dir);
+
+    [LoggerMessage(EventId = 5206, Level = LogLevel.Information, Message = "Removed kept data dir {Dir} ({Via})")]
+    public static partial void RemovedDataDir(ILogger logger, string dir, string via);
+
+    [LoggerMessage(EventId = 5207, Level = LogLevel.Information, Message = "Served the control-plane bundle: {Entries} entries, {Bytes} bytes of tar from {Roots}")]
+    public static partial void BundleServed(ILogger logger, int entries, long bytes, string roots);
+
+    [LoggerMessage(EventId = 5208, Level = LogLevel.Information, Message = "Restore {RestoreId}: put the control-plane bundle back ({Entries} entries under {Roots})")]
+    public static partial void BundleRestored(ILogger logger, string restoreId, int entries, string roots);
 }

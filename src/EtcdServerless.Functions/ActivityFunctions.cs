@@ -25,6 +25,10 @@ internal sealed class ActivityFunctions(IServiceProvider services)
     public Task<WriteManifestResult> WriteManifest([ActivityTrigger] WriteManifestRequest input, FunctionContext context) =>
         RunAsync<WriteManifestRequest, WriteManifestResult>(WriteManifestActivity.ActivityName, input, context);
 
+    [Function(CaptureBundleActivity.ActivityName)]
+    public Task<CaptureBundleResult> CaptureBundle([ActivityTrigger] CaptureBundleRequest input, FunctionContext context) =>
+        RunAsync<CaptureBundleRequest, CaptureBundleResult>(CaptureBundleActivity.ActivityName, input, context);
+
     [Function(ApplyRetentionActivity.ActivityName)]
     public Task<RetentionOutcome> ApplyRetention([ActivityTrigger] RetentionRequest input, FunctionContext context) =>
         RunAsync<RetentionRequest, RetentionOutcome>(ApplyRetentionActivity.ActivityName, input, context);
@@ -52,6 +56,10 @@ internal sealed class ActivityFunctions(IServiceProvider services)
     [Function(RestoreMemberActivity.ActivityName)]
     public Task<MemberStepOutput> RestoreMember([ActivityTrigger] RestoreMemberInput input, FunctionContext context) =>
         RunAsync<RestoreMemberInput, MemberStepOutput>(RestoreMemberActivity.ActivityName, input, context);
+
+    [Function(RestoreBundleActivity.ActivityName)]
+    public Task<MemberStepOutput> RestoreBundle([ActivityTrigger] RestoreBundleInput input, FunctionContext context) =>
+        RunAsync<RestoreBundleInput, MemberStepOutput>(RestoreBundleActivity.ActivityName, input, context);
 
     [Function(StartMemberActivity.ActivityName)]
     public Task<MemberStepOutput> StartMember([ActivityTrigger] MemberStepInput input, FunctionContext context) =>

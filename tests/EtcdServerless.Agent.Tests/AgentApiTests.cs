@@ -17,7 +17,7 @@ namespace EtcdServerless.Agent.Tests;
 /// One real agent over mutual TLS, in custom-command mode (a marker file stands for the running member) so the
 /// idempotency rules can be driven step by step; the restore itself runs the real etcdctl on a real snapshot.
 /// </summary>
-public sealed class AgentApiTests : IAsyncLifetime
+public sealed partial class AgentApiTests : IAsyncLifetime
 {
     private readonly TempDirectory _temp = new("etcdsl-agent");
     private TestCertificates _certs = null!;

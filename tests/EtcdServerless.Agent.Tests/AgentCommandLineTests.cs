@@ -59,7 +59,7 @@ public sealed class AgentCommandLineTests : IDisposable
         Assert.Contains("--help", stderr, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    internal static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
     {
         var exe = Path.Combine(AppContext.BaseDirectory, "etcd-backup-agent");
         Assert.True(File.Exists(exe), $"{exe} is missing");

@@ -68,10 +68,14 @@ public sealed class AgentOptions
     public AgentTlsOptions Tls { get; set; } = new();
 
     /// <summary>
-    /// How many replaced data dirs (<c>&lt;dataDir&gt;.before-&lt;restoreId&gt;</c>) to keep, newest first (default 1,
-    /// minimum 1: the current restore's copy, which its rollback needs). Older copies are deleted by the next restore.
+    /// How many replaced data dirs (<c>&lt;dataDir&gt;.before-&lt;restoreId&gt;</c>) to keep, newest first (default 1).
+    /// Older copies are deleted by the next restore. 0 keeps none: the copy a restore makes still exists until the
+    /// member started on the restored data (its rollback needs it), then it is deleted.
     /// </summary>
     public int KeepPreviousDataDirs { get; set; } = 1;
+
+    /// <summary>The control-plane bundle this agent serves to backups and puts back on restores (<c>Agent:Bundle</c>).</summary>
+    public BundleOptions Bundle { get; set; } = new();
 
     /// <summary>Deliberate failures for restore drills and tests. Leave empty in production.</summary>
     public FaultOptions Faults { get; set; } = new();

@@ -264,7 +264,16 @@ internal sealed class RestoreService(
                 await control.StartAsync(cancellationToken).ConfigureAwait(false);
                 await RunHooksAsync(options.PostStartHooks, cancellationToken).ConfigureAwait(false);
                 var next = status.State == AgentRestoreState.Restored ? AgentRestoreState.Started : status.State;
-                return (status with { State = next }, $"started ({control.Mode})");
+                var detail = $"started ({control.Mode})";
+                if (next == AgentRestoreState.Started && options.KeepPreviousDataDirs == 0 && status.BeforeDir is { } before && Directory.Exists(before))
+                {
+                    // Keep none (Juju's skip-backup): the copy lived only as long as this restore's rollback could need it.
+                    Directory.Delete(before, recursive: true);
+                    Log.PrunedDataDir(logger, restoreId, before);
+                    detail += $"; deleted {before} (Agent:KeepPreviousDataDirs 0)";
+                }
+
+                return (status with { State = next }, detail);
             }, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
@@ -335,6 +344,36 @@ internal sealed class RestoreService(
                 return (status with { State = AgentRestoreState.RolledBack }, string.Join("; ", notes));
             }, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
+
+    /// <summary>Runs <paramref name="body"/> while no restore step runs (data dir housekeeping).</summary>
+    public async Task<T> ExclusiveAsync<T>(Func<T> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> while no restore step runs (bundle writes).</summary>
+    public async Task<T> ExclusiveAsync<T>(Func<Task<T>> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 
     public void Dispose() => _gate.Dispose();
 

@@ -205,9 +205,10 @@ internal static class BackupBrowseCommands
         var id = IdArgument();
         var file = new Option<FileInfo>("--output", "-o") { Description = "The snapshot file to write (created with mode 0600).", Required = true };
         var force = new Option<bool>("--force") { Description = "Overwrite the file if it exists." };
+        var bundle = new Option<bool>("--bundle") { Description = "Write the backup's control-plane bundle (a tar of the agent's Agent:Bundle:Paths; it holds secrets: mode 0600) instead of the snapshot." };
         var command = new Command("export", "Write a backup's verified plaintext snapshot, byte-identical to the one captured ('etcdctl snapshot restore' accepts it).")
         {
-            id, config, cluster, file, force,
+            id, config, cluster, file, force, bundle,
         };
         CommandAction.Set(command, console, async (parse, ct) =>
         {
@@ -221,6 +222,14 @@ internal static class BackupBrowseCommands
             {
                 // Checked before the download too, so a long decrypt does not end in a refusal.
                 throw new IOException($"'{destination}' already exists (use --force to overwrite it)");
+            }
+
+            if (parse.GetValue(bundle))
+            {
+                var tar = await BundleExport.WriteAsync(app.Store, app.Keys, manifest, destination, overwrite, ct).ConfigureAwait(false);
+                await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"exported the control-plane bundle of {manifest.Cluster}/{manifest.BackupId} ({tar.TarSize} bytes, sha256 {tar.TarSha256}) to {destination}")).ConfigureAwait(false);
+                return 0;
             }
 
             using var snapshot = await OpenAsync(app, manifest, ct).ConfigureAwait(false);

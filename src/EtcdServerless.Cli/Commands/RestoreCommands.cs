@@ -28,10 +28,16 @@ internal static class RestoreCommands
         var confirm = new Option<string?>("--confirm") { Description = "The cluster name again, to confirm that its data will be replaced (required unless --dry-run)." };
         var reason = new Option<string?>("--reason") { Description = "Why the restore runs (kept in the result)." };
         var token = new Option<string?>("--new-cluster-token") { Description = "Token of the restored cluster (default: a fresh one, giving new member and cluster IDs)." };
+        var members = new Option<FileInfo?>("--members")
+        {
+            Description = "JSON file of target members (new names, peer/client/agent URLs: migration), as the HTTP API's 'members': [{\"name\",\"peerUrl\",\"clientUrl\",\"agentUrl\"}]. Default: the cluster's configured members.",
+        };
+        var forceVersion = new Option<bool>("--force-version") { Description = "Restore even into an etcd older (major/minor) than the one that wrote the backup." };
+        var restoreBundle = new Option<bool>("--restore-bundle") { Description = "Also put the backup's control-plane bundle back on every member before it starts (agents write only inside their Agent:Bundle:Paths)." };
         var output = CommonOptions.Output();
         var run = new Command("run", "Stop every member, restore each from the same snapshot, start them together, verify; roll back on failure before start.")
         {
-            config, cluster, backup, dryRun, confirm, reason, token, output,
+            config, cluster, backup, dryRun, confirm, reason, token, members, forceVersion, restoreBundle, output,
         };
         CommandAction.Set(run, console, async (parseResult, cancellationToken) =>
         {
@@ -47,6 +53,9 @@ internal static class RestoreCommands
                     Confirm = parseResult.GetValue(confirm),
                     Reason = parseResult.GetValue(reason),
                     NewClusterToken = parseResult.GetValue(token),
+                    ForceVersion = parseResult.GetValue(forceVersion),
+                    RestoreBundle = parseResult.GetValue(restoreBundle),
+                    Members = parseResult.GetValue(members) is { } file ? await ReadMembersAsync(file, cancellationToken).ConfigureAwait(false) : [],
                 };
                 var format = parseResult.GetValue(output);
                 var started = await app.StartRestoreAsync(apiRequest, cancellationToken).ConfigureAwait(false);
@@ -76,6 +85,20 @@ internal static class RestoreCommands
             }
         });
         return run;
+    }
+
+    /// <summary>The members file through the HTTP body's own validator; every bad field in one line.</summary>
+    private static async Task<IReadOnlyList<RestoreApiMember>> ReadMembersAsync(FileInfo file, CancellationToken cancellationToken)
+    {
+        if (!file.Exists)
+        {
+            throw new FileNotFoundException($"--members: file '{file.FullName}' does not exist");
+        }
+
+        var (list, errors) = RestoreRequestReader.ReadMembers(await File.ReadAllBytesAsync(file.FullName, cancellationToken).ConfigureAwait(false));
+        return errors.Count == 0
+            ? list
+            : throw new ArgumentException($"--members {file.Name}: {string.Join("; ", errors.Select(e => $"{e.Key} {string.Join(", ", e.Value)}"))}");
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions JsonOutput = new(OrchestrationJson.Options) { WriteIndented = true };

@@ -88,7 +88,7 @@ internal sealed record StagedArtifact
 }
 
 /// <summary>Input of the manifest activity.</summary>
-internal sealed record WriteManifestRequest(string Cluster, StagedArtifact Artifact, DateTimeOffset StartedAt, DateTimeOffset Now);
+internal sealed record WriteManifestRequest(string Cluster, StagedArtifact Artifact, DateTimeOffset StartedAt, DateTimeOffset Now, BundleArtifactInfo? Bundle = null);
 
 /// <summary>Output of the manifest activity.</summary>
 internal sealed record WriteManifestResult

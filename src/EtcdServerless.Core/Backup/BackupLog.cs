@@ -36,4 +36,12 @@ internal static partial class BackupLog
     [LoggerMessage(EventId = 2107, EventName = "BackupFailureRecordNotWritten", Level = LogLevel.Warning,
         Message = "Backup of cluster {Cluster} failed and its failure record could not be written to the store: {Reason}")]
     public static partial void FailureRecordNotWritten(this ILogger logger, string cluster, string reason);
+
+    [LoggerMessage(EventId = 2108, EventName = "BundleSealed", Level = LogLevel.Information,
+        Message = "Cluster {Cluster}: control-plane bundle of backup {BackupId} sealed ({TarBytes} bytes of tar, {StoredBytes} stored)")]
+    public static partial void BundleSealed(this ILogger logger, string cluster, string backupId, long tarBytes, long storedBytes);
+
+    [LoggerMessage(EventId = 2109, EventName = "BundleFailed", Level = LogLevel.Warning,
+        Message = "Cluster {Cluster}: backup {BackupId} has no control-plane bundle: {Reason}")]
+    public static partial void BundleFailed(this ILogger logger, string cluster, string backupId, string reason);
 }

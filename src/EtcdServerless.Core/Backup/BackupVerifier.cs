@@ -126,6 +126,8 @@ internal sealed class BackupVerifier(IBackupStore store, IKeyStore keys, string?
             }
         }
 
+        // The second artifact, when the backup has one (docs/format.md).
+        checks.AddRange(await BundleVerifier.VerifyAsync(store, keys, manifest, cancellationToken).ConfigureAwait(false));
         return Result();
     }
 

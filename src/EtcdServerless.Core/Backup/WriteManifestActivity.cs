@@ -40,6 +40,7 @@ internal sealed class WriteManifestActivity(BackupEnvironment environment) : IAc
                 Source = staged.Source,
                 Snapshot = staged.Snapshot,
                 Artifact = staged.Artifact,
+                Bundle = input.Bundle,
                 Key = staged.Key,
                 ToolVersion = s_toolVersion,
                 Durations = staged.Durations with { Total = input.Now - input.StartedAt },

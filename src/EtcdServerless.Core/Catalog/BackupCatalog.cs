@@ -61,6 +61,15 @@ internal sealed class BackupCatalog
                 $"Artifact '{expectedArtifact}' has {artifact.Length} bytes but the manifest says {manifest.Artifact.Size}.");
         }
 
+        if (manifest.Bundle is { } bundle)
+        {
+            var stored = await _store.GetInfoAsync(bundle.Name, cancellationToken).ConfigureAwait(false);
+            if (!string.Equals(bundle.Name, BackupNaming.BundleName(manifest.Cluster, manifest.BackupId), StringComparison.Ordinal) || stored?.Length != bundle.Size)
+            {
+                throw new InvalidOperationException($"Bundle '{bundle.Name}' is not committed as the manifest describes it ({bundle.Size} bytes); the manifest is written last.");
+            }
+        }
+
         var bytes = JsonSerializer.SerializeToUtf8Bytes(manifest, CatalogJsonContext.Default.BackupManifest);
         var options = new BackupObjectWriteOptions
         {
@@ -164,7 +173,8 @@ internal sealed class BackupCatalog
             {
                 manifests.Add(manifestId);
             }
-            else if (BackupNaming.TryParseObjectName(cluster, info.Name, BackupNaming.ArtifactSuffix, out var artifactId))
+            else if (BackupNaming.TryParseObjectName(cluster, info.Name, BackupNaming.ArtifactSuffix, out var artifactId)
+                || BackupNaming.TryParseObjectName(cluster, info.Name, BackupNaming.BundleSuffix, out artifactId))
             {
                 artifacts.Add((artifactId, info));
             }

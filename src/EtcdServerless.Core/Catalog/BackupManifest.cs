@@ -25,6 +25,12 @@ internal sealed record BackupManifest
 
     public required ArtifactInfo Artifact { get; init; }
 
+    /// <summary>
+    /// The control-plane bundle, a second artifact sealed like the snapshot (same envelope and KEK), when the
+    /// cluster has <c>Bundle:AgentUrl</c>; absent in older manifests and in backups without one.
+    /// </summary>
+    public BundleArtifactInfo? Bundle { get; init; }
+
     public required KeyReference Key { get; init; }
 
     public string ToolVersion { get; init; } = "";

@@ -13,6 +13,9 @@ internal static partial class BackupNaming
 {
     public const string ArtifactSuffix = ".snap.enc";
     public const string ManifestSuffix = ".manifest.json";
+
+    /// <summary>Suffix of the sealed control-plane bundle beside a backup's snapshot.</summary>
+    public const string BundleSuffix = ".bundle.enc";
     private const string TimeFormat = "yyyyMMdd'T'HHmmssfff'Z'";
 
     /// <summary>The word every verb and API accepts instead of an id: the cluster's newest readable backup.</summary>
@@ -88,6 +91,9 @@ internal static partial class BackupNaming
     public static string ArtifactName(string cluster, string backupId) => Folder(cluster, backupId) + backupId + ArtifactSuffix;
 
     public static string ManifestName(string cluster, string backupId) => Folder(cluster, backupId) + backupId + ManifestSuffix;
+
+    /// <summary>The sealed control-plane bundle of a backup.</summary>
+    public static string BundleName(string cluster, string backupId) => Folder(cluster, backupId) + backupId + BundleSuffix;
 
     /// <summary>The listing prefix of one cluster.</summary>
     public static string ClusterPrefix(string cluster)

@@ -106,6 +106,9 @@ public sealed class ClusterOptions
 
     /// <summary>Members with their agents, for restore.</summary>
     public List<MemberOptions> Members { get; set; } = [];
+
+    /// <summary>The control-plane bundle stored with every backup (<c>Clusters:NAME:Bundle</c>); off unless an agent URL is set.</summary>
+    public ClusterBundleOptions Bundle { get; set; } = new();
 }
 
 /// <summary>TLS material, by file (or, on Azure, by Key Vault secret URI).</summary>

@@ -122,7 +122,95 @@ internal sealed class AgentClient : IDisposable
     public Task<AgentRestoreStatus> RollbackAsync(string agentUrl, string restoreId, CancellationToken cancellationToken = default) =>
         SendAsync<AgentRestoreStatus>(HttpMethod.Post, agentUrl, $"v1/restores/{restoreId}/rollback", null, _timeout, cancellationToken);
 
+    /// <summary>
+    /// Streams the agent's control-plane bundle (a tar, never buffered whole) into <paramref name="consume"/>, then checks
+    /// its SHA-256 against the agent's <c>X-Bundle-Sha256</c> header. Returns the tar's SHA-256 and size.
+    /// </summary>
+    public async Task<(string Sha256, long Size)> DownloadBundleAsync(string agentUrl, Func<Stream, CancellationToken, Task> consume, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(consume);
+        if (_http is null)
+        {
+            throw new AgentCallException($"cannot call agent {agentUrl}: {_configurationError}");
+        }
+
+        var uri = new Uri(new Uri(agentUrl.TrimEnd('/') + "/"), "v1/bundle");
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new AgentCallException($"agent {agentUrl} is unreachable: {Innermost(ex)}", null, ex);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                throw new AgentCallException($"agent {agentUrl} refused GET /v1/bundle ({(int)response.StatusCode}): {ProblemDetail(body)}", response.StatusCode);
+            }
+
+            var announced = response.Headers.TryGetValues(AgentProtocol.BundleSha256Header, out var values) ? values.FirstOrDefault() : null;
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long size = 0;
+            try
+            {
+                var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                await using (body.ConfigureAwait(false))
+                {
+                    var hashing = new HashingStream(body, sha, n => size += n);
+                    await using (hashing.ConfigureAwait(false))
+                    {
+                        await consume(hashing, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new AgentCallException($"agent {agentUrl} broke off the bundle: {Innermost(ex)}", null, ex);
+            }
+
+            var actual = Convert.ToHexStringLower(sha.GetHashAndReset());
+            return string.Equals(actual, announced, StringComparison.OrdinalIgnoreCase)
+                ? (actual, size)
+                : throw new AgentCallException($"agent {agentUrl} sent a bundle whose SHA-256 {actual} is not the announced {announced ?? "(none)"}", response.StatusCode);
+        }
+    }
+
+    /// <summary>Streams a bundle (tar) to the agent for <paramref name="restoreId"/>; the agent checks it against <paramref name="sha256"/>.</summary>
+    public Task<AgentBundleResult> UploadBundleAsync(string agentUrl, string restoreId, Stream tar, string sha256, long length, CancellationToken cancellationToken = default)
+    {
+        var content = new StreamContent(tar, 1 << 16);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-tar");
+        content.Headers.ContentLength = length;
+        content.Headers.Add(AgentProtocol.BundleSha256Header, sha256);
+        return SendAsync<AgentBundleResult>(HttpMethod.Put, agentUrl, $"v1/restores/{restoreId}/bundle", content, _timeout, cancellationToken);
+    }
+
     public void Dispose() => _http?.Dispose();
+
+    /// <summary>Hashes and counts every byte read through it.</summary>
+    private sealed class HashingStream(Stream inner, IncrementalHash hash, Action<int> counted) : IO.ForwardOnlyReadStream
+    {
+        public override int Read(Span<byte> buffer)
+        {
+            var read = inner.Read(buffer);
+            hash.AppendData(buffer[..read]);
+            counted(read);
+            return read;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            hash.AppendData(buffer.Span[..read]);
+            counted(read);
+            return read;
+        }
+    }
 
     private static bool IsTrusted(X509Certificate2 server, SslPolicyErrors errors, HashSet<string> pins, X509Certificate2Collection? roots)
     {

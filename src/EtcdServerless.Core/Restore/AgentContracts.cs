@@ -15,6 +15,9 @@ internal static class AgentProtocol
     /// <summary>Optional header: lowercase hex SHA-256 of the database bytes alone (what etcd's 32-byte trailer holds).</summary>
     public const string SnapshotDbSha256Header = "X-Snapshot-Db-Sha256";
 
+    /// <summary>Header carrying the lowercase hex SHA-256 of a control-plane bundle (tar), both ways.</summary>
+    public const string BundleSha256Header = "X-Bundle-Sha256";
+
     /// <summary>Serializer settings of the agent API.</summary>
     public static readonly JsonSerializerOptions Json = CreateJson();
 

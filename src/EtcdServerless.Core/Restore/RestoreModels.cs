@@ -46,6 +46,12 @@ internal sealed record RestoreRequest
     /// <summary>The id the agents key their idempotent state on; empty = derived from the orchestration.</summary>
     public string? RestoreId { get; init; }
 
+    /// <summary>Restore even into an etcd older (major/minor) than the one that wrote the backup.</summary>
+    public bool ForceVersion { get; init; }
+
+    /// <summary>Also put the backup's control-plane bundle back on every member, before the members start.</summary>
+    public bool RestoreBundle { get; init; }
+
     /// <summary>
     /// Checks what can be checked without I/O. Throws <see cref="ArgumentException"/> naming the field. Confirmation is
     /// checked only for real runs.
@@ -139,6 +145,9 @@ internal sealed record RestoreBackupInfo
     public required string Kek { get; init; }
 
     public string SourceEtcdVersion { get; init; } = "";
+
+    /// <summary>Bytes of the backup's control-plane bundle (tar); null when the backup has none.</summary>
+    public long? BundleTarSize { get; init; }
 }
 
 /// <summary>What will happen on one member.</summary>

@@ -61,7 +61,8 @@ internal sealed partial class RetentionExecutor
             var manifestName = BackupNaming.ManifestName(backup.Cluster, backup.BackupId);
             var manifestInfo = await store.GetInfoAsync(manifestName, cancellationToken).ConfigureAwait(false);
             var artifactInfo = await store.GetInfoAsync(backup.Artifact.Name, cancellationToken).ConfigureAwait(false);
-            var until = Max(manifestInfo?.RetainUntil, artifactInfo?.RetainUntil);
+            var bundleInfo = backup.Bundle is { } bundle ? await store.GetInfoAsync(bundle.Name, cancellationToken).ConfigureAwait(false) : null;
+            var until = Max(Max(manifestInfo?.RetainUntil, artifactInfo?.RetainUntil), bundleInfo?.RetainUntil);
             if (until > now)
             {
                 Log.SkippedImmutable(_logger, backup.BackupId, until.Value);
@@ -92,17 +93,20 @@ internal sealed partial class RetentionExecutor
             {
             }
 
-            try
+            foreach (var (name, present) in new[] { (backup.Artifact.Name, artifactInfo is not null), (backup.Bundle?.Name ?? "", bundleInfo is not null) })
             {
-                if (artifactInfo is not null)
+                try
                 {
-                    await store.DeleteAsync(backup.Artifact.Name, cancellationToken).ConfigureAwait(false);
+                    if (present)
+                    {
+                        await store.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+                    }
                 }
-            }
-            catch (BackupStoreException ex) when (ex is not BackupObjectNotFoundException)
-            {
-                Log.ArtifactOrphaned(_logger, backup.Artifact.Name, ex);
-                orphaned.Add(backup.Artifact.Name);
+                catch (BackupStoreException ex) when (ex is not BackupObjectNotFoundException)
+                {
+                    Log.ArtifactOrphaned(_logger, name, ex);
+                    orphaned.Add(name);
+                }
             }
 
             // Drill records only describe this backup: they go with it.

@@ -68,10 +68,18 @@ internal sealed class BackupOrchestrator : TaskOrchestrator<BackupRequest, Backu
             warnings.Add($"consistency check: {consistency.Message}");
         }
 
+        // The control-plane bundle (only when the cluster names an agent for it): a second artifact of this backup.
+        var bundle = await context.CallActivityAsync<CaptureBundleResult>(
+            CaptureBundleActivity.ActivityName, new CaptureBundleRequest(input.Cluster, artifact.BackupId, artifact.Snapshot.Revision)).ConfigureAwait(true);
+        if (bundle is { Skipped: false, Bundle: null })
+        {
+            warnings.Add($"no control-plane bundle: {bundle.Message}");
+        }
+
         context.SetCustomStatus(new BackupProgress(input.Cluster, "manifest", artifact.BackupId));
         var manifest = await context.CallActivityAsync<WriteManifestResult>(
             WriteManifestActivity.ActivityName,
-            new WriteManifestRequest(input.Cluster, artifact, startedAt, new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero)),
+            new WriteManifestRequest(input.Cluster, artifact, startedAt, new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero), bundle.Bundle),
             s_manifestRetry).ConfigureAwait(true);
         if (!manifest.Succeeded || manifest.Manifest is null)
         {

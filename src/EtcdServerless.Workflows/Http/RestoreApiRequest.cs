@@ -15,6 +15,10 @@ internal sealed record RestoreApiRequest
 
     public string? NewClusterToken { get; init; }
 
+    public bool ForceVersion { get; init; }
+
+    public bool RestoreBundle { get; init; }
+
     public IReadOnlyList<RestoreApiMember> Members { get; init; } = [];
 }
 

@@ -56,6 +56,8 @@ internal static class RestoreRequestReader
             var confirm = String(root, "confirm", errors);
             var reason = String(root, "reason", errors);
             var token = String(root, "newClusterToken", errors);
+            var forceVersion = Bool(root, "forceVersion", errors) ?? false;
+            var restoreBundle = Bool(root, "restoreBundle", errors) ?? false;
             var members = Members(root, errors);
             if (!Core.Catalog.BackupNaming.TryParseReference(backup, out _, out var notAReference))
             {
@@ -91,12 +93,14 @@ internal static class RestoreRequestReader
                 Confirm = confirm,
                 Reason = reason,
                 NewClusterToken = token,
+                ForceVersion = forceVersion,
+                RestoreBundle = restoreBundle,
                 Members = members,
             }, errors);
         }
     }
 
-    private static string? String(JsonElement root, string name, Dictionary<string, string[]> errors)
+    private static string? String(JsonElement root, string name, Dictionary<string, string[]> errors, string? path = null)
     {
         if (!TryGet(root, name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -105,7 +109,7 @@ internal static class RestoreRequestReader
 
         if (value.ValueKind != JsonValueKind.String)
         {
-            errors[name] = ["must be a string"];
+            errors[path ?? name] = ["must be a string"];
             return null;
         }
 
@@ -128,14 +132,50 @@ internal static class RestoreRequestReader
         return value.GetBoolean();
     }
 
-    private static List<RestoreApiMember> Members(JsonElement root, Dictionary<string, string[]> errors)
+    /// <summary>
+    /// Reads a members file (<c>restore run --members FILE.json</c>): the API body's <c>members</c> array, alone or as
+    /// <c>{"members": [...]}</c>, checked by the same rules as the HTTP body.
+    /// </summary>
+    public static (IReadOnlyList<RestoreApiMember> Members, Dictionary<string, string[]> Errors) ReadMembers(ReadOnlyMemory<byte> json)
     {
-        var members = new List<RestoreApiMember>();
-        if (!TryGet(root, "members", out var value) || value.ValueKind == JsonValueKind.Null)
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        JsonDocument document;
+        try
         {
-            return members;
+            document = JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            errors["members"] = [$"is not valid JSON: {ex.Message}"];
+            return ([], errors);
         }
 
+        using (document)
+        {
+            var root = document.RootElement;
+            var members = root.ValueKind == JsonValueKind.Array ? MemberArray(root, errors) : Members(root, errors);
+            if (errors.Count == 0 && members.Count == 0)
+            {
+                errors["members"] = ["must list at least one member {name, peerUrl, clientUrl, agentUrl}"];
+            }
+
+            return (members, errors);
+        }
+    }
+
+    private static List<RestoreApiMember> Members(JsonElement root, Dictionary<string, string[]> errors)
+    {
+        if (root.ValueKind != JsonValueKind.Object || !TryGet(root, "members", out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        return MemberArray(value, errors);
+    }
+
+    private static List<RestoreApiMember> MemberArray(JsonElement value, Dictionary<string, string[]> errors)
+    {
+        var members = new List<RestoreApiMember>();
         if (value.ValueKind != JsonValueKind.Array)
         {
             errors["members"] = ["must be an array of {name, peerUrl, clientUrl, agentUrl}"];
@@ -154,19 +194,20 @@ internal static class RestoreRequestReader
 
             var member = new RestoreApiMember
             {
-                Name = String(item, "name", errors),
-                PeerUrl = String(item, "peerUrl", errors),
-                ClientUrl = String(item, "clientUrl", errors),
-                AgentUrl = String(item, "agentUrl", errors),
+                Name = String(item, "name", errors, $"{prefix}.name"),
+                PeerUrl = String(item, "peerUrl", errors, $"{prefix}.peerUrl"),
+                ClientUrl = String(item, "clientUrl", errors, $"{prefix}.clientUrl"),
+                AgentUrl = String(item, "agentUrl", errors, $"{prefix}.agentUrl"),
             };
-            if (string.IsNullOrWhiteSpace(member.Name))
+            if (string.IsNullOrWhiteSpace(member.Name) && !errors.ContainsKey($"{prefix}.name"))
             {
                 errors[$"{prefix}.name"] = ["is required"];
             }
 
             foreach (var (field, url) in new[] { ("peerUrl", member.PeerUrl), ("clientUrl", member.ClientUrl), ("agentUrl", member.AgentUrl) })
             {
-                if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                if ((!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                    && !errors.ContainsKey($"{prefix}.{field}"))
                 {
                     errors[$"{prefix}.{field}"] = ["must be an http(s) URL"];
                 }

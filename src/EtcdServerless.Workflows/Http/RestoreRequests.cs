@@ -29,6 +29,8 @@ internal static class RestoreRequests
             DryRun = request.DryRun,
             Confirm = request.Confirm,
             Reason = request.Reason,
+            ForceVersion = request.ForceVersion,
+            RestoreBundle = request.RestoreBundle,
         };
         restore.Validate();
         return restore;

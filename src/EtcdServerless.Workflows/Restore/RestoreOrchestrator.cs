@@ -90,6 +90,21 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
             problems.AddRange(preflights.Where(p => p.Preflight is { SupportsBumpRevision: false }).Select(p => $"{p.Name}: the restore tool has no --bump-revision"));
         }
 
+        var versions = preflights.Select(p => EtcdVersionCheck.Refusal(p.Name, backup.SourceEtcdVersion, p.Preflight?.EtcdVersion)).OfType<string>().ToList();
+        if (input.RestoreBundle && backup.BundleTarSize is null)
+        {
+            problems.Add($"backup {backup.BackupId} has no control-plane bundle to restore (restoreBundle)");
+        }
+
+        if (input.ForceVersion)
+        {
+            checks.AddRange(versions.Select(v => $"ok: forced (forceVersion): {v}"));
+        }
+        else
+        {
+            problems.AddRange(versions);
+        }
+
         checks.AddRange(preflights.Where(p => p.Problems.Count == 0).Select(p =>
             $"ok: {p.Name} agent ready (etcd {p.Preflight!.EtcdVersion}, {p.Preflight.RestoreTool}, {p.Preflight.FreeBytes} bytes free)"));
         checks.AddRange(problems.Select(p => $"failed: {p}"));
@@ -160,6 +175,17 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
         if (restored.Any(s => !s.Succeeded))
         {
             return await RollBackAsync(context, input, restoreId, reports, "restore", restored, plan, Finish).ConfigureAwait(true);
+        }
+
+        // 4b. Opt-in: the control-plane bundle back on every member, before any starts (a failure rolls back like a restore's).
+        if (input.RestoreBundle)
+        {
+            SetProgress(context, "bundle", reports);
+            var bundled = await FanOutAsync(context, RestoreBundleActivity.ActivityName, input.Members.Select(m => new RestoreBundleInput(restoreId, input.Cluster, backup.BackupId, m)), reports).ConfigureAwait(true);
+            if (bundled.Any(s => !s.Succeeded))
+            {
+                return await RollBackAsync(context, input, restoreId, reports, "bundle", bundled, plan, Finish).ConfigureAwait(true);
+            }
         }
 
         // 5. Start all together: a restored member alone has no quorum.

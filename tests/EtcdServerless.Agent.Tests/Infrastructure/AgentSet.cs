@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using EtcdServerless.Agent;
 using EtcdServerless.Agent.Configuration;
 using EtcdServerless.Core.Members;
@@ -38,7 +39,8 @@ internal sealed class AgentSet : IAsyncDisposable
         string prefix,
         int count = 3,
         bool startEtcd = true,
-        Action<int, AgentOptions>? configure = null)
+        Action<int, AgentOptions>? configure = null,
+        Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
         var names = Enumerable.Range(1, count).Select(i => $"{prefix}{i}").ToList();
         var peers = names.Select(_ => $"http://127.0.0.1:{FreePorts.Next()}").ToList();
@@ -78,7 +80,13 @@ internal sealed class AgentSet : IAsyncDisposable
             // Start agents in parallel: etcd members of a new cluster wait for each other.
             foreach (var o in options)
             {
-                set._apps.Add(AgentHost.Build(o, logging: _ => { }));
+                set._apps.Add(AgentHost.Build(o, logging: b =>
+                {
+                    if (logs is not null)
+                    {
+                        b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
+                    }
+                }));
             }
 
             await Task.WhenAll(set._apps.Select(app => AgentHost.StartAsync(app)));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
@@ -47,7 +48,10 @@ internal sealed class RestoreHarness : IAsyncDisposable
 
     public IssuedCertificate OrchestratorCert { get; }
 
-    public static async Task<RestoreHarness> StartAsync(Action<int, Agent.Configuration.AgentOptions>? configure = null)
+    /// <summary>Where every agent and orchestration log goes when the test passes one (e.g. to prove secrets never reach logs).</summary>
+    public Microsoft.Extensions.Logging.ILoggerProvider? Logs { get; private init; }
+
+    public static async Task<RestoreHarness> StartAsync(Action<int, Agent.Configuration.AgentOptions>? configure = null, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
         RequiredTool.Find("etcd", "apt-get install etcd-server");
         RequiredTool.Find("etcdctl", "apt-get install etcd-client");
@@ -56,7 +60,7 @@ internal sealed class RestoreHarness : IAsyncDisposable
         AgentSet? agents = null;
         try
         {
-            agents = await AgentSet.StartAsync(temp.Path, certs, "m", configure: configure);
+            agents = await AgentSet.StartAsync(temp.Path, certs, "m", configure: configure, logs: logs);
             var store = new LocalDirectoryBackupStore(temp.Combine("store"));
             var keys = new LocalKeyStore(temp.Combine("keys"));
             (await keys.InitializeAsync()).Dispose();
@@ -66,7 +70,7 @@ internal sealed class RestoreHarness : IAsyncDisposable
                 Endpoints = [.. agents.ClientUrls],
                 Members = [.. agents.Members.Select(m => new MemberOptions { Name = m.Name, PeerUrl = m.PeerUrl, ClientUrl = m.ClientUrl, AgentUrl = m.AgentUrl })],
             };
-            return new RestoreHarness(temp, certs, agents, store, keys, options);
+            return new RestoreHarness(temp, certs, agents, store, keys, options) { Logs = logs };
         }
         catch
         {
@@ -91,7 +95,7 @@ internal sealed class RestoreHarness : IAsyncDisposable
     /// <summary>Runs a real backup through the backup orchestration and returns its manifest.</summary>
     public async Task<BackupManifest> BackupAsync()
     {
-        await using var engine = await WorkflowTestHost.StartAsync(services => services
+        await using var engine = await WorkflowTestHost.StartAsync(services => AddLogs(services)
             .AddSingleton<IBackupStore>(Store)
             .AddSingleton<IKeyStore>(Keys)
             .AddEtcdBackup(Options, new BackupPipelineOptions { TempDirectory = Temp.Path }));
@@ -106,7 +110,7 @@ internal sealed class RestoreHarness : IAsyncDisposable
     {
         using var ownClient = agentClient is null ? CreateAgentClient() : null;
         var services = new RestoreServices(Store, Keys, Options, agentClient ?? ownClient!) { VerifyTimeout = TimeSpan.FromSeconds(60) };
-        await using var engine = await WorkflowTestHost.StartAsync(s => s
+        await using var engine = await WorkflowTestHost.StartAsync(s => AddLogs(s)
             .AddSingleton<IBackupStore>(Store)
             .AddSingleton<IKeyStore>(Keys)
             .AddSingleton(services)
@@ -126,6 +130,9 @@ internal sealed class RestoreHarness : IAsyncDisposable
         Confirm = confirm,
         Reason = "test",
     };
+
+    private IServiceCollection AddLogs(IServiceCollection services) =>
+        Logs is null ? services : services.AddSingleton(Logs).AddLogging(b => b.SetMinimumLevel(LogLevel.Trace));
 
     public static EtcdClient Client(string clientUrl) => new(new EtcdClientOptions { Endpoint = new Uri(clientUrl) });
 

@@ -240,6 +240,8 @@ public sealed class ApiServerTests
     [InlineData("""{"dryRun":true,"backup":"yesterday"}""", "backup")]
     [InlineData("""{"dryRun":true,"newClusterToken":"bad token!"}""", "newClusterToken")]
     [InlineData("""{"dryRun":true,"members":[{"name":"m1","peerUrl":"x","clientUrl":"http://a:1","agentUrl":"http://a:2"}]}""", "members[0].peerUrl")]
+    [InlineData("""{"dryRun":true,"forceVersion":"yes"}""", "forceVersion")]
+    [InlineData("""{"dryRun":true,"restoreBundle":1}""", "restoreBundle")]
     [InlineData("""{"confirm":"lab"}""", "reason")]
     [InlineData("""not json""", "body")]
     [InlineData("""[1,2]""", "body")]

@@ -118,6 +118,7 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
                 TotalKey = manifest.Snapshot.TotalKey,
                 Kek = $"{manifest.Key.KekId}/{manifest.Key.KekVersion}",
                 SourceEtcdVersion = manifest.Source.EtcdVersion,
+                BundleTarSize = manifest.Bundle?.TarSize,
             },
             null,
             checks);
