@@ -77,8 +77,9 @@ internal sealed class AgentBackupDrill(IBackupStore store, IKeyStore keys, Agent
             }
             else
             {
-                if (metered is not null)
+                if (metered is { Completed: true })
                 {
+                    // Everything was decrypted and sent; the agent failed after that.
                     AddDecrypt(checks, metered, expected);
                 }
 
@@ -87,10 +88,7 @@ internal sealed class AgentBackupDrill(IBackupStore store, IKeyStore keys, Agent
         }
         finally
         {
-            if (metered is not null)
-            {
-                await metered.DisposeAsync().ConfigureAwait(false);
-            }
+            metered?.Release();
         }
 
         return DrillResult.Create(expected, started, checks.Checks, total.Elapsed, etcdVersion, RanOn);
@@ -104,7 +102,7 @@ internal sealed class AgentBackupDrill(IBackupStore store, IKeyStore keys, Agent
             return;
         }
 
-        var digest = metered.Sha256();
+        var digest = metered.Sha256 ?? "";
         var equal = metered.Length == expected.Size && string.Equals(digest, expected.Sha256, StringComparison.OrdinalIgnoreCase);
         checks.Add(new DrillCheck("decrypt", equal, expected.Sha256, digest,
             equal ? $"{metered.Length} bytes, every chunk authenticated, sha256 equal to the manifest's, streamed to the agent"
@@ -140,7 +138,11 @@ internal sealed class AgentBackupDrill(IBackupStore store, IKeyStore keys, Agent
 
         public override long Position { get => _length; set => throw new NotSupportedException(); }
 
-        public string Sha256() => Convert.ToHexStringLower(_sha.GetCurrentHash());
+        /// <summary>The plaintext's SHA-256, once the end was read.</summary>
+        public string? Sha256 { get; private set; }
+
+        /// <summary>Frees the hash (the HTTP stack disposes the stream itself, before the answer is read).</summary>
+        public void Release() => _sha.Dispose();
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
@@ -167,6 +169,7 @@ internal sealed class AgentBackupDrill(IBackupStore store, IKeyStore keys, Agent
             {
                 Completed = true;
                 Elapsed = _clock.Elapsed;
+                Sha256 = Convert.ToHexStringLower(_sha.GetHashAndReset());
             }
 
             return read;
@@ -185,14 +188,5 @@ internal sealed class AgentBackupDrill(IBackupStore store, IKeyStore keys, Agent
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _sha.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }
