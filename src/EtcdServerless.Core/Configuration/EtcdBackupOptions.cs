@@ -106,6 +106,9 @@ public sealed class ClusterOptions
 
     /// <summary>Members with their agents, for restore.</summary>
     public List<MemberOptions> Members { get; set; } = [];
+
+    /// <summary>Restore drills of this cluster's backups: where they run and when.</summary>
+    public ClusterDrillOptions Drill { get; set; } = new();
 }
 
 /// <summary>TLS material, by file (or, on Azure, by Key Vault secret URI).</summary>

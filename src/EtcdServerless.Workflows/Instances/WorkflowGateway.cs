@@ -202,12 +202,12 @@ internal sealed partial class WorkflowGateway(DurableTaskClient client, TimeProv
     internal static bool TryParseRunId(string instanceId, out WorkflowKind kind, out string cluster)
     {
         var match = RunIdPattern().Match(instanceId);
-        kind = match.Success && match.Groups["kind"].Value == "restore" ? WorkflowKind.Restore : WorkflowKind.Backup;
+        kind = match.Success ? Enum.Parse<WorkflowKind>(match.Groups["kind"].Value, ignoreCase: true) : WorkflowKind.Backup;
         cluster = match.Success ? match.Groups["cluster"].Value : "";
         return match.Success;
     }
 
-    [GeneratedRegex("^(?<kind>backup|restore)-(?<cluster>.+)-[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^(?<kind>backup|restore|drill)-(?<cluster>.+)-[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$", RegexOptions.CultureInvariant)]
     private static partial Regex RunIdPattern();
 }
 
@@ -216,6 +216,7 @@ internal enum WorkflowKind
 {
     Backup,
     Restore,
+    Drill,
 }
 
 /// <summary>The result of a start request.</summary>
