@@ -118,6 +118,16 @@ internal sealed class BackupApplication : IAsyncDisposable
         return Gateway.StartBackupAsync(cluster, trigger, cancellationToken);
     }
 
+    /// <summary>The client of the member agents (mutual TLS), when <c>Restore:AgentTls</c> is configured.</summary>
+    public AgentClient? Agents => _services.GetService<AgentClient>();
+
+    /// <summary>Starts a drill of <paramref name="backup"/> (an id or <c>latest</c>) of <paramref name="cluster"/>, or joins the running one.</summary>
+    public Task<StartOutcome> StartDrillAsync(string cluster, string backup, BackupTrigger trigger, CancellationToken cancellationToken = default)
+    {
+        Options.GetCluster(cluster);
+        return Gateway.StartDrillAsync(cluster, backup, trigger, cancellationToken);
+    }
+
     /// <summary>Runs one backup to the end (or joins the running one) and returns its result.</summary>
     public async Task<BackupResult> RunBackupAsync(string cluster, BackupTrigger trigger, CancellationToken cancellationToken = default)
     {
