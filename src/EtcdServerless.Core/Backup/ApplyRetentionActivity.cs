@@ -34,7 +34,7 @@ internal sealed class ApplyRetentionActivity(BackupEnvironment environment) : IA
                 environment.LoggerFactory.CreateLogger<RetentionExecutor>());
             var result = await executor.RunAsync(input.Cluster, cluster.Retention, dryRun: false, cancellationToken).ConfigureAwait(false);
             var protectedIds = result.SkippedImmutable.Select(s => s.BackupId)
-                .Concat(result.Plan.ToKeep.Where(d => d.Reasons.Any(r => r.Contains("drop", StringComparison.OrdinalIgnoreCase))).Select(d => d.BackupId))
+                .Concat(result.Plan.ToKeep.Where(d => d.GuardsKeyCountDrop).Select(d => d.BackupId))
                 .Distinct(StringComparer.Ordinal)
                 .ToList();
             return new RetentionOutcome

@@ -62,11 +62,11 @@ internal sealed record CaptureResult
     /// <summary>The artifact and the facts the manifest records (successful captures).</summary>
     public StagedArtifact? Artifact { get; init; }
 
-    /// <summary>Members tried and why they were skipped.</summary>
-    public IReadOnlyList<string> Attempts { get; init; } = [];
+    /// <summary>Members skipped or failed, and why (empty when the first member ranked delivered).</summary>
+    public IReadOnlyList<string> Problems { get; init; } = [];
 
-    public static CaptureResult Failed(string message, IReadOnlyList<string>? attempts = null) =>
-        new() { Succeeded = false, Message = message, Attempts = attempts ?? [] };
+    public static CaptureResult Failed(string message, IReadOnlyList<string>? problems = null) =>
+        new() { Succeeded = false, Message = message, Problems = problems ?? [] };
 }
 
 /// <summary>Everything the manifest needs about a committed artifact.</summary>

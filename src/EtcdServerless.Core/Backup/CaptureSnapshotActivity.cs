@@ -47,11 +47,11 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
         using (kek)
         {
             var ranking = await SourceCandidates.RankAsync(environment, cluster, cancellationToken).ConfigureAwait(false);
-            var attempts = new List<string>(ranking.Skipped);
+            var problems = new List<string>(ranking.Skipped);
             if (ranking.Candidates.Count == 0)
             {
                 return CaptureResult.Failed(
-                    $"No member of cluster '{input.Cluster}' can serve a snapshot: {string.Join("; ", ranking.Skipped)}", attempts);
+                    $"No member of cluster '{input.Cluster}' can serve a snapshot: {string.Join("; ", ranking.Skipped)}", problems);
             }
 
             var byEndpoint = ranking.Candidates.ToDictionary(c => c.Endpoint);
@@ -74,37 +74,36 @@ internal sealed class CaptureSnapshotActivity(BackupEnvironment environment) : I
                         return await SealingSnapshotSink.OpenAsync(environment, input, source, kek, ct).ConfigureAwait(false);
                     },
                     cancellationToken: cancellationToken).ConfigureAwait(false);
-                attempts.AddRange(Describe(input.Cluster, result.Attempts));
-                return new CaptureResult { Succeeded = true, Artifact = result.Value, Attempts = attempts };
+                problems.AddRange(DescribeFailures(input.Cluster, result.Attempts));
+                return new CaptureResult { Succeeded = true, Artifact = result.Value, Problems = problems };
             }
             catch (SnapshotCaptureException ex)
             {
-                attempts.AddRange(Describe(input.Cluster, ex.Attempts));
+                problems.AddRange(DescribeFailures(input.Cluster, ex.Attempts));
                 return CaptureResult.Failed(
-                    $"Every member of cluster '{input.Cluster}' failed to deliver a verified snapshot: {string.Join("; ", attempts)}", attempts);
+                    $"Every member of cluster '{input.Cluster}' failed to deliver a verified snapshot: {string.Join("; ", problems)}", problems);
             }
             catch (EtcdException ex) when (ex is EtcdAuthenticationException or EtcdPermissionDeniedException)
             {
                 // Credentials or role: every member would refuse the same way.
-                attempts.Add($"{ex.Endpoint}: {ex.ServerMessage}");
-                return CaptureResult.Failed($"etcd refused the snapshot: {ex.Message}", attempts);
+                problems.Add($"{ex.Endpoint}: {ex.ServerMessage}");
+                return CaptureResult.Failed($"etcd refused the snapshot: {ex.Message}", problems);
             }
             catch (Exception ex) when (ex is BackupStoreException or IOException or UnauthorizedAccessException or CryptographicException)
             {
                 // The sinks failed (store, temp disk, sealing): another member would fail the same way.
-                attempts.Add("store fault");
-                return CaptureResult.Failed($"Writing the artifact failed: {ex.Message}", attempts);
+                problems.Add("store fault");
+                return CaptureResult.Failed($"Writing the artifact failed: {ex.Message}", problems);
             }
         }
     }
 
-    private IEnumerable<string> Describe(string cluster, IReadOnlyList<SnapshotAttempt> attempts)
+    private IEnumerable<string> DescribeFailures(string cluster, IReadOnlyList<SnapshotAttempt> attempts)
     {
         foreach (var attempt in attempts)
         {
             if (attempt.Succeeded)
             {
-                yield return $"{attempt.Endpoint}: captured";
                 continue;
             }
 

@@ -12,7 +12,7 @@ internal sealed record SourceCandidate(Uri Endpoint, string Name, ulong MemberId
 internal sealed record SourceRanking(IReadOnlyList<SourceCandidate> Candidates, IReadOnlyList<string> Skipped);
 
 /// <summary>
-/// Chooses snapshot sources (ARCHITECTURE §4 step 1) with the Etcd project's <see cref="SnapshotSourceSelector"/>
+/// Chooses snapshot sources (docs/architecture.md, "Choosing the snapshot source") with the Etcd project's <see cref="SnapshotSourceSelector"/>
 /// (Status in parallel, MemberList discovery, alarms, leader and lag rules, followers first), using the
 /// cluster's TLS and auth settings.
 /// </summary>

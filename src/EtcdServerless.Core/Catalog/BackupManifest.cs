@@ -2,7 +2,7 @@ namespace EtcdServerless.Core.Catalog;
 
 /// <summary>
 /// What one backup is: written last, next to its artifact, as the commit point of the backup
-/// (ARCHITECTURE §4). JSON via <see cref="CatalogJsonContext"/> (camelCase); property names are a contract.
+/// (docs/format.md). JSON via <see cref="CatalogJsonContext"/> (camelCase); property names are a contract.
 /// </summary>
 internal sealed record BackupManifest
 {

@@ -1,7 +1,7 @@
 namespace EtcdServerless.Core.Configuration;
 
 /// <summary>
-/// The whole configuration (ARCHITECTURE §6): one JSON file, every key overridable by environment variables
+/// The whole configuration (docs/configuration.md): one JSON file, every key overridable by environment variables
 /// with <c>__</c>, the same keys the Function App reads from app settings. Property names are the contract.
 /// </summary>
 public sealed class EtcdBackupOptions

@@ -1,3 +1,4 @@
+using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Storage;
@@ -20,6 +21,9 @@ internal sealed class RestoreServices(IBackupStore store, IKeyStore keys, EtcdBa
     public TimeProvider Time { get; } = time ?? TimeProvider.System;
 
     public ILoggerFactory Loggers { get; } = loggers ?? NullLoggerFactory.Instance;
+
+    /// <summary>Builds etcd clients for the restored members (the composition's factory, so Key Vault TLS applies).</summary>
+    public IEtcdClientFactory Clients { get; init; } = new EtcdClientFactory();
 
     /// <summary>How long verification waits for the restored cluster to elect a leader and agree.</summary>
     public TimeSpan VerifyTimeout { get; init; } = TimeSpan.FromSeconds(60);

@@ -67,6 +67,7 @@ internal sealed class RetentionPolicy
             reasons[newestVerified.BackupId].Add("newest verified backup");
         }
 
+        var dropGuards = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < ordered.Count; i++)
         {
             if (!ordered[i].Flags.KeyCountDropped)
@@ -79,6 +80,7 @@ internal sealed class RetentionPolicy
             if (lastGood is not null)
             {
                 reasons[lastGood.BackupId].Add($"last good backup before the key-count drop in {ordered[i].BackupId}");
+                dropGuards.Add(lastGood.BackupId);
             }
         }
 
@@ -86,7 +88,7 @@ internal sealed class RetentionPolicy
         {
             var why = reasons[b.BackupId];
             return why.Count > 0
-                ? new RetentionDecision(b, Keep: true, why)
+                ? new RetentionDecision(b, Keep: true, why) { GuardsKeyCountDrop = dropGuards.Contains(b.BackupId) }
                 : new RetentionDecision(b, Keep: false, [expired.Contains(b.BackupId)
                     ? string.Create(CultureInfo.InvariantCulture, $"older than max-age {_options.MaxAgeDays} days")
                     : "outside the retention policy"]);
@@ -129,4 +131,10 @@ internal sealed record RetentionPlan(IReadOnlyList<RetentionDecision> Decisions)
 internal sealed record RetentionDecision(BackupManifest Backup, bool Keep, IReadOnlyList<string> Reasons)
 {
     public string BackupId => Backup.BackupId;
+
+    /// <summary>
+    /// Kept as the last good backup before a key-count drop: the one copy that still holds the keys that went
+    /// missing, so the backup run reports it as protected.
+    /// </summary>
+    public bool GuardsKeyCountDrop { get; init; }
 }

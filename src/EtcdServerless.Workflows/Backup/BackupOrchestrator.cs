@@ -27,7 +27,7 @@ internal sealed class BackupOrchestrator : TaskOrchestrator<BackupRequest, Backu
         context.SetCustomStatus(new BackupProgress(input.Cluster, "capture"));
         var capture = await context.CallActivityAsync<CaptureResult>(
             CaptureSnapshotActivity.ActivityName, new CaptureRequest(input.Cluster, startedAt)).ConfigureAwait(true);
-        warnings.AddRange(capture.Attempts.Where(a => !a.EndsWith(": captured", StringComparison.Ordinal)));
+        warnings.AddRange(capture.Problems);
         if (!capture.Succeeded || capture.Artifact is null)
         {
             return Fail(context, input.Cluster, "capture", capture.Message ?? "capture failed", warnings);

@@ -58,11 +58,12 @@ internal static class EtcdBackupServices
         services.TryAddSingleton<IBackupStore>(sp => StoreFactory.CreateBackupStore(options.Store, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<global::Azure.Core.TokenCredential>()));
         services.TryAddSingleton<IKeyStore>(sp => StoreFactory.CreateKeyStore(options.Keys, options.Store, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<global::Azure.Core.TokenCredential>()));
         services.AddSingleton(sp => new BackupCatalog(sp.GetRequiredService<IBackupStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IEtcdClientFactory>(new EtcdClientFactory(etcdTls));
         services.AddSingleton(sp => new BackupEnvironment(
             options,
             sp.GetRequiredService<IBackupStore>(),
             sp.GetRequiredService<IKeyStore>(),
-            clients: new EtcdClientFactory(etcdTls),
+            clients: sp.GetRequiredService<IEtcdClientFactory>(),
             pipeline: sp.GetRequiredService<BackupPipelineOptions>(),
             timeProvider: sp.GetRequiredService<TimeProvider>(),
             loggerFactory: sp.GetRequiredService<ILoggerFactory>()));
@@ -76,7 +77,10 @@ internal static class EtcdBackupServices
                 options,
                 sp.GetRequiredService<AgentClient>(),
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>()));
+                sp.GetRequiredService<ILoggerFactory>())
+            {
+                Clients = sp.GetRequiredService<IEtcdClientFactory>(),
+            });
         }
 
         return services.AddWorkflowSteps();

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace EtcdServerless.Workflows.Restore;
 
 /// <summary>
-/// One-call restore of a whole cluster (ARCHITECTURE §5): plan (manifest, key, agent preflights), then stop all,
+/// One-call restore of a whole cluster (docs/architecture.md, "Restore, as data flows"): plan (manifest, key, agent preflights), then stop all,
 /// restore each (fan-out, the snapshot streamed to every agent), start all together, verify. A failure before the
 /// start phase rolls every member back; at or after it, the result says which member is in which state.
 /// Deterministic: all I/O happens in the activities.

@@ -84,6 +84,7 @@ public sealed class RetentionPolicyTests
         var kept = plan.ToKeep.Select(d => d.BackupId).ToList();
         Assert.Equal([backups[0].BackupId, backups[2].BackupId], kept);
         Assert.Contains(plan.Decisions.Single(d => d.BackupId == backups[2].BackupId).Reasons, r => r.Contains("key-count drop", StringComparison.Ordinal));
+        Assert.Equal([backups[2].BackupId], plan.Decisions.Where(d => d.GuardsKeyCountDrop).Select(d => d.BackupId));
     }
 
     [Fact]

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using EtcdServerless.Testing.Infrastructure;
 
 namespace EtcdServerless.Testing.S3;
@@ -25,94 +23,36 @@ public sealed class S3rverProcess : IAsyncDisposable
     /// <summary>s3rver's fixed secret key (not a secret).</summary>
     public const string SecretAccessKey = "S3RVER";
 
-    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan s_stopGrace = TimeSpan.FromSeconds(5);
+    private readonly NodeServerProcess _server;
 
-    private readonly Process _process;
-    private readonly TempDirectory _workspace;
-    private readonly StringBuilder _output = new();
-    private int _disposed;
-
-    private S3rverProcess(Process process, TempDirectory workspace, int port)
+    private S3rverProcess(NodeServerProcess server)
     {
-        _process = process;
-        _workspace = workspace;
-        Port = port;
-        Endpoint = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+        _server = server;
+        Endpoint = EndpointFor(server.Port);
     }
 
     /// <summary>The loopback port.</summary>
-    public int Port { get; }
+    public int Port => _server.Port;
 
     /// <summary>The service endpoint, <c>http://127.0.0.1:PORT</c> (path-style buckets).</summary>
     public Uri Endpoint { get; }
 
     /// <summary>The server's data directory (buckets are folders in it).</summary>
-    public string DataDirectory => _workspace.Path;
+    public string DataDirectory => _server.Workspace;
 
     /// <summary>What the server printed so far (for failure messages).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _server.Output;
 
     /// <summary>Starts s3rver and waits until it answers HTTP. Fails with an install hint when it is missing.</summary>
     public static async Task<S3rverProcess> StartAsync(CancellationToken cancellationToken = default)
     {
-        var launcher = RequiredTool.Find("s3rver", "npm install -g s3rver");
-        var target = File.ResolveLinkTarget(launcher, returnFinalTarget: true)?.FullName ?? launcher;
-        var port = FreePorts.Next();
-        var workspace = new TempDirectory("s3rver");
-        var psi = new ProcessStartInfo
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workspace.Path,
-        };
-        if (target.EndsWith(".js", StringComparison.OrdinalIgnoreCase))
-        {
-            psi.FileName = RequiredTool.Find("node", "install Node.js 20+ (apt-get install nodejs)");
-            psi.ArgumentList.Add(target);
-        }
-        else
-        {
-            psi.FileName = launcher;
-        }
-
-        foreach (var arg in new[] { "--directory", workspace.Path, "--address", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--silent" })
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        if (!process.Start())
-        {
-            workspace.Dispose();
-            throw new InvalidOperationException($"Could not start s3rver ({psi.FileName}).");
-        }
-
-        var server = new S3rverProcess(process, workspace, port);
-        process.OutputDataReceived += (_, e) => server.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            await server.WaitUntilReadyAsync(cancellationToken).ConfigureAwait(false);
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        var server = await NodeServerProcess.StartAsync(
+            "s3rver",
+            "npm install -g s3rver",
+            (port, workspace) => ["--directory", workspace, "--address", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--silent"],
+            EndpointFor,
+            cancellationToken).ConfigureAwait(false);
+        return new S3rverProcess(server);
     }
 
     /// <summary>Creates a bucket (s3rver takes an unsigned request as anonymous). Succeeds when it exists.</summary>
@@ -128,96 +68,7 @@ public sealed class S3rverProcess : IAsyncDisposable
     }
 
     /// <summary>Stops the process (SIGTERM, then SIGKILL after a grace period) and deletes its data.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
-        try
-        {
-            if (!_process.HasExited)
-            {
-                try
-                {
-                    using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false });
-                    kill?.WaitForExit(2000);
-                }
-                catch (System.ComponentModel.Win32Exception)
-                {
-                    // No kill(1): straight to SIGKILL after the grace period.
-                }
-
-                using var grace = new CancellationTokenSource(s_stopGrace);
-                try
-                {
-                    await _process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    _process.Kill(entireProcessTree: true);
-                    await _process.WaitForExitAsync().ConfigureAwait(false);
-                }
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Never started or already gone.
-        }
-        finally
-        {
-            _process.Dispose();
-            _workspace.Dispose();
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            if (_output.Length < 64 * 1024)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
-
-    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
-    {
-        var deadline = Stopwatch.StartNew();
-        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"s3rver exited with code {_process.ExitCode} before it answered:\n{Output}");
-            }
-
-            try
-            {
-                using var response = await probe.GetAsync(Endpoint, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-            }
-
-            if (deadline.Elapsed > s_startTimeout)
-            {
-                throw new TimeoutException($"s3rver did not answer on port {Port} within {s_startTimeout.TotalSeconds}s:\n{Output}");
-            }
-
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private static Uri EndpointFor(int port) => new($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
 }

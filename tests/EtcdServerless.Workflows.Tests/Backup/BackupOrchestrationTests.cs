@@ -24,6 +24,7 @@ public sealed class BackupOrchestrationTests
         Assert.Equal(manifest.Snapshot, stored.Snapshot);
         Assert.True(stored.Flags.Verified);
         Assert.False(stored.Flags.KeyCountDropped);
+        Assert.Empty(result.Warnings); // the member that delivered is not a warning
         var plain = await f.DecryptAsync(manifest.Artifact.Name);
         var etcdctl = await f.EtcdctlStatusAsync(plain);
         Assert.Equal(etcdctl.Hash, manifest.Snapshot.Hash);

@@ -119,24 +119,12 @@ internal sealed class VerifyClusterActivity(RestoreServices services) : IActivit
         };
     }
 
-    private static EtcdClientOptions ClientOptions(string clientUrl, ClusterOptions? cluster)
+    // The same factory as the backup (TLS from files or from Key Vault, the same username rule), with short
+    // deadlines: a member that is still electing is polled again rather than waited for.
+    private EtcdClientOptions ClientOptions(string clientUrl, ClusterOptions? cluster)
     {
-        var password = cluster?.Auth.Password;
-        if (password is null && cluster?.Auth.PasswordFile is { Length: > 0 } file)
-        {
-            password = File.ReadAllText(file).TrimEnd('\r', '\n');
-        }
-
-        return new EtcdClientOptions
-        {
-            Endpoint = new Uri(clientUrl),
-            CaFile = cluster?.Tls.CaFile,
-            CertFile = cluster?.Tls.CertFile,
-            KeyFile = cluster?.Tls.KeyFile,
-            Username = cluster?.Auth.Username,
-            Password = cluster?.Auth.Username is null ? null : password,
-            DialTimeout = TimeSpan.FromSeconds(2),
-            CallTimeout = TimeSpan.FromSeconds(5),
-        };
+        var endpoint = new Uri(clientUrl);
+        var options = cluster is null ? new EtcdClientOptions { Endpoint = endpoint } : services.Clients.CreateOptions(cluster, endpoint);
+        return options with { DialTimeout = TimeSpan.FromSeconds(2), CallTimeout = TimeSpan.FromSeconds(5) };
     }
 }
