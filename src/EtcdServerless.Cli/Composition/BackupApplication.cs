@@ -157,6 +157,23 @@ internal sealed class BackupApplication : IAsyncDisposable
         return started.Conflict is { } conflict ? throw new InvalidOperationException(conflict) : started;
     }
 
+    /// <summary>
+    /// Starts a restore (or dry run) from a plain snapshot file read by this process (<c>restore run --from-file</c>);
+    /// the file is checked in the plan phase, before any member is stopped.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Restores are not configured, or another restore of the cluster runs.</exception>
+    public async Task<StartOutcome> StartRestoreFromFileAsync(RestoreApiRequest request, string file, bool skipHashCheck, CancellationToken cancellationToken = default)
+    {
+        if (!RestoreRequests.AreConfigured(Options))
+        {
+            throw new InvalidOperationException(RestoreRequests.NotConfiguredMessage);
+        }
+
+        var restore = ToRestoreRequest(request) with { FromFile = file, SkipHashCheck = skipHashCheck };
+        var started = await Gateway.StartRestoreAsync(restore, cancellationToken).ConfigureAwait(false);
+        return started.Conflict is { } conflict ? throw new InvalidOperationException(conflict) : started;
+    }
+
     /// <summary>Maps an API/CLI request to the orchestration input; no members given = the cluster's configured members.</summary>
     public RestoreRequest ToRestoreRequest(RestoreApiRequest request) => RestoreRequests.Create(Options, request);
 
