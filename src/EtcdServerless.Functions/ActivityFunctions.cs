@@ -1,4 +1,5 @@
 using EtcdServerless.Core.Backup;
+using EtcdServerless.Core.Drills;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Restore.Activities;
@@ -72,6 +73,10 @@ internal sealed class ActivityFunctions(IServiceProvider services)
     [Function(VerifyClusterActivity.ActivityName)]
     public Task<RestoreVerification> VerifyCluster([ActivityTrigger] VerifyInput input, FunctionContext context) =>
         RunAsync<VerifyInput, RestoreVerification>(VerifyClusterActivity.ActivityName, input, context);
+
+    [Function(DrillActivity.ActivityName)]
+    public Task<DrillRunResult> DrillBackup([ActivityTrigger] DrillRequest input, FunctionContext context) =>
+        RunAsync<DrillRequest, DrillRunResult>(DrillActivity.ActivityName, input, context);
 
     private Task<TOutput> RunAsync<TInput, TOutput>(string name, TInput input, FunctionContext context)
     {

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using EtcdServerless.Core.Backup;
+using EtcdServerless.Core.Drills;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Workflows.Backup;
+using EtcdServerless.Workflows.Drill;
 using EtcdServerless.Workflows.Instances;
 using EtcdServerless.Workflows.Restore;
 using Microsoft.Azure.Functions.Worker;
@@ -27,6 +29,13 @@ internal static class OrchestrationFunctions
     {
         ArgumentNullException.ThrowIfNull(context);
         return new RestoreOrchestrator().RunAsync(context, context.GetInput<RestoreRequest>()!);
+    }
+
+    [Function(DrillOrchestrator.OrchestratorName)]
+    public static Task<DrillRunResult> DrillOrchestration([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new DrillOrchestrator().RunAsync(context, context.GetInput<DrillRequest>()!);
     }
 
     [Function(GateOrchestrator.OrchestratorName)]

@@ -10,8 +10,9 @@ namespace EtcdServerless.Functions;
 
 /// <summary>
 /// The schedule: one timer a minute starts a backup for each cluster whose NCRONTAB schedule (Clusters:C:Schedule,
-/// read from app settings, the same rule <c>serve</c> follows) has an occurrence in this minute. A cluster whose
-/// backup still runs is joined, not stacked (the gateway's per-cluster gate).
+/// read from app settings, the same rule <c>serve</c> follows) has an occurrence in this minute, and a drill of the
+/// latest backup for each cluster whose Clusters:C:Drill:Schedule has one. A cluster whose backup or drill still
+/// runs is joined, not stacked (the gateway's per-cluster gates).
 /// </summary>
 internal sealed partial class ScheduleFunctions(EtcdBackupOptions options, TimeProvider time, ILogger<ScheduleFunctions> logger)
 {
@@ -28,7 +29,18 @@ internal sealed partial class ScheduleFunctions(EtcdBackupOptions options, TimeP
             var started = await gateway.StartBackupAsync(cluster, BackupTrigger.Scheduled, context.CancellationToken).ConfigureAwait(false);
             LogScheduled(logger, cluster, started.InstanceId, started.Deduplicated);
         }
+
+        var drills = new BackupScheduler(options.Clusters.Select(c => new KeyValuePair<string, string?>(c.Key, c.Value.Drill?.Schedule)), time);
+        foreach (var cluster in drills.DueInSlot(slot, TimeSpan.FromMinutes(1)))
+        {
+            var started = await gateway.StartDrillAsync(cluster, "latest", BackupTrigger.Scheduled, context.CancellationToken).ConfigureAwait(false);
+            LogScheduledDrill(logger, cluster, started.InstanceId, started.Deduplicated);
+        }
     }
+
+    [LoggerMessage(EventId = 2901, EventName = "ScheduledDrillStarted", Level = LogLevel.Information,
+        Message = "Scheduled drill of {Cluster}: instance {InstanceId} (joined a running one: {Deduplicated})")]
+    private static partial void LogScheduledDrill(ILogger logger, string cluster, string instanceId, bool deduplicated);
 
     [LoggerMessage(EventId = 2900, EventName = "ScheduledBackupStarted", Level = LogLevel.Information,
         Message = "Scheduled backup of {Cluster}: instance {InstanceId} (joined a running one: {Deduplicated})")]

@@ -27,6 +27,14 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
+    public void Metadata_DrillOrchestrationAndActivity_AreFunctions()
+    {
+        // Scheduled drills run in the Function App too (the minute timer starts them): both halves must be served.
+        Assert.Equal("orchestrationTrigger", Trigger(Function("DrillOrchestration")).GetProperty("type").GetString());
+        Assert.Equal("activityTrigger", Trigger(Function("DrillBackup")).GetProperty("type").GetString());
+    }
+
+    [Fact]
     public void Metadata_FunctionNames_AreValidFunctionNames()
     {
         // The host refuses names outside [A-Za-z][A-Za-z0-9_-]{0,127} (a dotted activity name once slipped through).

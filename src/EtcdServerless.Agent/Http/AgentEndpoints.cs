@@ -65,6 +65,7 @@ internal static class AgentEndpoints
             RunAsync(() => service.StartAsync(restoreId, ct)));
         app.MapPost("/v1/restores/{restoreId}/rollback", (string restoreId, RestoreService service, CancellationToken ct) =>
             RunAsync(() => service.RollbackAsync(restoreId, ct)));
+        Drills.AgentDrillEndpoints.Map(app);
     }
 
     private static async Task<IResult> RunAsync<T>(Func<Task<T>> body)

@@ -8,9 +8,10 @@ using Microsoft.Extensions.Logging;
 namespace EtcdServerless.Cli.Commands;
 
 /// <summary>
-/// <c>etcd-backup backup drill ID|latest</c>: a restore drill on this machine (<see cref="BackupDrill"/>): decrypt,
-/// <c>snapshot restore</c> with etcd's own tool, a throwaway member on loopback, every figure compared, everything
-/// removed. Exit 0 only when every check passed; the outcome is recorded beside the manifest.
+/// <c>etcd-backup backup drill ID|latest</c>: a restore drill (decrypt, <c>snapshot restore</c> with etcd's own tool, a
+/// throwaway member on loopback, every figure compared, everything removed), on the cluster's agent when
+/// <c>Clusters:C:Drill:AgentUrl</c> is set (<see cref="AgentBackupDrill"/>), on this machine otherwise
+/// (<see cref="BackupDrill"/>). Exit 0 only when every check passed; the outcome is recorded beside the manifest.
 /// </summary>
 internal static class BackupDrillCommand
 {
@@ -21,7 +22,7 @@ internal static class BackupDrillCommand
         var output = CommonOptions.Output();
         var id = new Argument<string>("ID") { Description = "A backup id (see backup list), or 'latest'." };
         var command = new Command("drill",
-            "Prove a backup restorable: restore it with etcd's own tool into a scratch folder, start a throwaway member on loopback, compare revision, keys, HashKV and a sample of keys, then remove everything.")
+            "Prove a backup restorable: restore it with etcd's own tool into a scratch folder, start a throwaway member on loopback, compare revision, keys, HashKV and a sample of keys, then remove everything. Runs on the cluster's agent when Clusters:C:Drill:AgentUrl is set, on this machine otherwise.")
         {
             id, config, cluster, output,
         };
@@ -31,10 +32,13 @@ internal static class BackupDrillCommand
             await using var disposeSession = session.ConfigureAwait(false);
             var app = session.Application;
             var manifest = await BackupBrowseCommands.ResolveAsync(app, parse.GetValue(id)!, parse.GetValue(cluster), ct).ConfigureAwait(false);
-            var drill = new BackupDrill(app.Store, app.Keys, new DrillOptions { TempDirectory = app.Environment.Pipeline.TempDirectory },
-                session.LoggerFactory.CreateLogger<BackupDrill>(), app.Time);
-            var report = await new CliProgress(console).StepAsync($"drilling {manifest.Cluster}/{manifest.BackupId}",
-                c => drill.RunAndRecordAsync(manifest, c), ct).ConfigureAwait(false);
+            // Through the cluster's agent when Clusters:C:Drill:AgentUrl is set (etcd need not be installed here), locally otherwise.
+            var logger = session.LoggerFactory.CreateLogger<BackupDrill>();
+            var drill = BackupDrills.For(app.Options, manifest.Cluster, app.Store, app.Keys, app.Agents,
+                new DrillOptions { TempDirectory = app.Environment.Pipeline.TempDirectory }, logger, app.Time);
+            var where = drill is AgentBackupDrill ? $"on {drill.RanOn}" : "on this machine";
+            var report = await new CliProgress(console).StepAsync($"drilling {manifest.Cluster}/{manifest.BackupId} {where}",
+                c => DrillRecorder.RunAndRecordAsync(drill, app.Store, manifest, logger, app.Time, c), ct).ConfigureAwait(false);
             if (parse.GetValue(output) == OutputFormat.Json)
             {
                 await CliJson.WriteAsync(console.Out, report, ct).ConfigureAwait(false);
@@ -73,6 +77,7 @@ internal static class BackupDrillCommand
         await table.WriteAsync(writer, cancellationToken).ConfigureAwait(false);
         await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"drill {drill.Outcome}: {drill.Cluster}/{drill.BackupId}, {drill.Checks.Count(c => c.Passed)}/{drill.Checks.Count} checks passed in {drill.Duration.TotalSeconds:0.0} s")).ConfigureAwait(false);
+        await writer.WriteLineAsync($"ran on: {(drill.RanOn is BackupDrill.RanOnLocal ? "this machine (local etcd tools)" : drill.RanOn)}").ConfigureAwait(false);
         await writer.WriteLineAsync(report.Record is not null ? $"recorded: {report.Record}" : $"not recorded: {report.RecordError}").ConfigureAwait(false);
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using EtcdServerless.Cli.Composition;
+using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Workflows.Http;
 using EtcdServerless.Workflows.Instances;
@@ -23,7 +24,9 @@ internal static class RestoreCommands
     {
         var config = CommonOptions.Config();
         var cluster = new Option<string>("--cluster") { Description = "The cluster to restore (its configured members and agents are the targets).", Required = true };
-        var backup = new Option<string>("--backup") { Description = "Backup id, or 'latest'.", Required = true };
+        var backup = new Option<string?>("--backup") { Description = "Backup id, or 'latest' (or give --from-file)." };
+        var fromFile = new Option<FileInfo?>("--from-file") { Description = "Restore from a plain snapshot file (etcdctl snapshot save, or any tool) instead of a backup: its sha256 trailer and bbolt structure are checked first." };
+        var skipHashCheck = new Option<bool>("--skip-hash-check") { Description = "With --from-file: accept a db without etcd's sha256 trailer (copied out of a data dir), as etcdctl does." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Plan only: resolve the backup, check the key, preflight every agent; change nothing." };
         var confirm = new Option<string?>("--confirm") { Description = "The cluster name again, to confirm that its data will be replaced (required unless --dry-run)." };
         var reason = new Option<string?>("--reason") { Description = "Why the restore runs (kept in the result)." };
@@ -37,8 +40,21 @@ internal static class RestoreCommands
         var output = CommonOptions.Output();
         var run = new Command("run", "Stop every member, restore each from the same snapshot, start them together, verify; roll back on failure before start.")
         {
-            config, cluster, backup, dryRun, confirm, reason, token, members, forceVersion, restoreBundle, output,
+            config, cluster, backup, fromFile, skipHashCheck, dryRun, confirm, reason, token, members, forceVersion, restoreBundle, output,
         };
+        run.Validators.Add(result =>
+        {
+            var hasBackup = result.GetValue(backup) is not null;
+            var hasFile = result.GetValue(fromFile) is not null;
+            if (hasBackup == hasFile)
+            {
+                result.AddError("give either --backup ID|latest or --from-file FILE.db");
+            }
+            else if (result.GetValue(skipHashCheck) && !hasFile)
+            {
+                result.AddError("--skip-hash-check only applies to --from-file");
+            }
+        });
         CommandAction.Set(run, console, async (parseResult, cancellationToken) =>
         {
             var session = CliSession.Open(parseResult, config, console);
@@ -48,17 +64,20 @@ internal static class RestoreCommands
                 var apiRequest = new RestoreApiRequest
                 {
                     Cluster = parseResult.GetValue(cluster)!,
-                    Backup = parseResult.GetValue(backup)!,
+                    Backup = parseResult.GetValue(backup) ?? BackupNaming.Latest,
                     DryRun = parseResult.GetValue(dryRun),
                     Confirm = parseResult.GetValue(confirm),
                     Reason = parseResult.GetValue(reason),
                     NewClusterToken = parseResult.GetValue(token),
                     ForceVersion = parseResult.GetValue(forceVersion),
                     RestoreBundle = parseResult.GetValue(restoreBundle),
-                    Members = parseResult.GetValue(members) is { } file ? await ReadMembersAsync(file, cancellationToken).ConfigureAwait(false) : [],
+                    Members = parseResult.GetValue(members) is { } membersFile ? await ReadMembersAsync(membersFile, cancellationToken).ConfigureAwait(false) : [],
                 };
                 var format = parseResult.GetValue(output);
-                var started = await app.StartRestoreAsync(apiRequest, cancellationToken).ConfigureAwait(false);
+                var file = parseResult.GetValue(fromFile);
+                var started = file is null
+                    ? await app.StartRestoreAsync(apiRequest, cancellationToken).ConfigureAwait(false)
+                    : await app.StartRestoreFromFileAsync(apiRequest, file.FullName, parseResult.GetValue(skipHashCheck), cancellationToken).ConfigureAwait(false);
                 var state = await WaitWithProgressAsync(console, app.Gateway, started.InstanceId, format == OutputFormat.Table, cancellationToken).ConfigureAwait(false);
                 if (state.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
                 {

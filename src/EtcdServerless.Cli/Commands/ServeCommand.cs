@@ -30,6 +30,7 @@ internal static class ServeCommand
                 services.AddSingleton(session.Application.Metrics);
                 services.AddSingleton<IReadOnlyList<string>>([.. options.Clusters.Keys]);
                 services.AddHostedService<FreshnessMonitorService>();
+                services.AddHostedService<ScheduledDrillService>();
             }, metricsUrls: options.Api.MetricsUrls, cancellationToken: ct).ConfigureAwait(false);
             await using (server.ConfigureAwait(false))
             {

@@ -125,6 +125,16 @@ internal sealed class BackupApplication : IAsyncDisposable
         return Gateway.StartBackupAsync(cluster, trigger, cancellationToken);
     }
 
+    /// <summary>The client of the member agents (mutual TLS), when <c>Restore:AgentTls</c> is configured.</summary>
+    public AgentClient? Agents => _services.GetService<AgentClient>();
+
+    /// <summary>Starts a drill of <paramref name="backup"/> (an id or <c>latest</c>) of <paramref name="cluster"/>, or joins the running one.</summary>
+    public Task<StartOutcome> StartDrillAsync(string cluster, string backup, BackupTrigger trigger, CancellationToken cancellationToken = default)
+    {
+        Options.GetCluster(cluster);
+        return Gateway.StartDrillAsync(cluster, backup, trigger, cancellationToken);
+    }
+
     /// <summary>Runs one backup to the end (or joins the running one) and returns its result.</summary>
     public async Task<BackupResult> RunBackupAsync(string cluster, BackupTrigger trigger, CancellationToken cancellationToken = default)
     {
@@ -151,6 +161,23 @@ internal sealed class BackupApplication : IAsyncDisposable
         }
 
         var started = await Gateway.StartRestoreAsync(ToRestoreRequest(request), cancellationToken).ConfigureAwait(false);
+        return started.Conflict is { } conflict ? throw new InvalidOperationException(conflict) : started;
+    }
+
+    /// <summary>
+    /// Starts a restore (or dry run) from a plain snapshot file read by this process (<c>restore run --from-file</c>);
+    /// the file is checked in the plan phase, before any member is stopped.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Restores are not configured, or another restore of the cluster runs.</exception>
+    public async Task<StartOutcome> StartRestoreFromFileAsync(RestoreApiRequest request, string file, bool skipHashCheck, CancellationToken cancellationToken = default)
+    {
+        if (!RestoreRequests.AreConfigured(Options))
+        {
+            throw new InvalidOperationException(RestoreRequests.NotConfiguredMessage);
+        }
+
+        var restore = ToRestoreRequest(request) with { FromFile = file, SkipHashCheck = skipHashCheck };
+        var started = await Gateway.StartRestoreAsync(restore, cancellationToken).ConfigureAwait(false);
         return started.Conflict is { } conflict ? throw new InvalidOperationException(conflict) : started;
     }
 

@@ -109,6 +109,9 @@ public sealed class ClusterOptions
 
     /// <summary>The control-plane bundle stored with every backup (<c>Clusters:NAME:Bundle</c>); off unless an agent URL is set.</summary>
     public ClusterBundleOptions Bundle { get; set; } = new();
+
+    /// <summary>Restore drills of this cluster's backups: where they run and when.</summary>
+    public ClusterDrillOptions Drill { get; set; } = new();
 }
 
 /// <summary>TLS material, by file (or, on Azure, by Key Vault secret URI).</summary>

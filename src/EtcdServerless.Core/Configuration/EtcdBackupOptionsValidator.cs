@@ -39,6 +39,7 @@ public sealed partial class EtcdBackupOptionsValidator : IValidateOptions<EtcdBa
             foreach (var (cluster, settings) in options.Clusters)
             {
                 ValidateCluster(cluster, settings, errors);
+                ValidateDrill(cluster, settings?.Drill, options.Restore?.AgentTls, errors);
             }
         }
 

@@ -37,6 +37,28 @@ internal sealed record DrillResult
 
     public string ToolVersion { get; init; } = "";
 
+    /// <summary>Where the drill ran: <c>local</c>, or <c>agent https://...</c> (absent in records written before agents drilled).</summary>
+    public string? RanOn { get; init; }
+
+    /// <summary>A result from its checks: passed only when there is at least one check and every one passed.</summary>
+    public static DrillResult Create(DrillExpectation expected, DateTimeOffset started, IReadOnlyList<DrillCheck> checks, TimeSpan duration, string etcdVersion, string ranOn)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        ArgumentNullException.ThrowIfNull(checks);
+        return new DrillResult
+        {
+            Cluster = expected.Cluster,
+            BackupId = expected.BackupId,
+            Started = started,
+            Outcome = checks.Count > 0 && checks.All(c => c.Passed) ? OutcomePassed : OutcomeFailed,
+            Checks = checks,
+            Duration = duration,
+            EtcdVersion = etcdVersion,
+            ToolVersion = BackupDrill.ToolVersion,
+            RanOn = ranOn,
+        };
+    }
+
     /// <summary>True when every check passed.</summary>
     [JsonIgnore]
     public bool Passed => string.Equals(Outcome, OutcomePassed, StringComparison.Ordinal);

@@ -40,7 +40,7 @@ internal sealed class AgentCallException : Exception
 /// agent only when its server certificate chains to the configured CA or matches a pinned thumbprint. One instance
 /// serves every agent (thread-safe).
 /// </summary>
-internal sealed class AgentClient : IDisposable
+internal sealed partial class AgentClient : IDisposable
 {
     private readonly HttpClient? _http;
     private readonly string? _configurationError;

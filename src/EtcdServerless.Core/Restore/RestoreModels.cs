@@ -53,6 +53,15 @@ internal sealed record RestoreRequest
     public bool RestoreBundle { get; init; }
 
     /// <summary>
+    /// Restore from this plain snapshot file (<c>etcdctl snapshot save</c> or any tool) instead of a backup; read by the
+    /// host running the orchestration (the CLI), so never set from the HTTP API.
+    /// </summary>
+    public string? FromFile { get; init; }
+
+    /// <summary>With <see cref="FromFile"/>: accept a file without etcd's sha256 trailer (a db copied out of a data dir).</summary>
+    public bool SkipHashCheck { get; init; }
+
+    /// <summary>
     /// Checks what can be checked without I/O. Throws <see cref="ArgumentException"/> naming the field. Confirmation is
     /// checked only for real runs.
     /// </summary>
@@ -148,6 +157,9 @@ internal sealed record RestoreBackupInfo
 
     /// <summary>Bytes of the backup's control-plane bundle (tar); null when the backup has none.</summary>
     public long? BundleTarSize { get; init; }
+
+    /// <summary>For a restore from a plain file: the file (its database part is streamed, then a fresh sha256 trailer).</summary>
+    public string? SourceFile { get; init; }
 }
 
 /// <summary>What will happen on one member.</summary>

@@ -1,8 +1,10 @@
 using EtcdServerless.Core.Backup;
+using EtcdServerless.Core.Drills;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Restore.Activities;
 using EtcdServerless.Workflows.Backup;
+using EtcdServerless.Workflows.Drill;
 using EtcdServerless.Workflows.Instances;
 using EtcdServerless.Workflows.Restore;
 using Microsoft.DurableTask;
@@ -23,6 +25,7 @@ internal static class WorkflowRegistration
         [BackupOrchestrator.OrchestratorName] = typeof(BackupOrchestrator),
         [RestoreOrchestrator.OrchestrationName] = typeof(RestoreOrchestrator),
         [GateOrchestrator.OrchestratorName] = typeof(GateOrchestrator),
+        [DrillOrchestrator.OrchestratorName] = typeof(DrillOrchestrator),
     };
 
     private static readonly StepRegistration[] s_steps =
@@ -42,6 +45,7 @@ internal static class WorkflowRegistration
         Step<StartMemberActivity, MemberStepInput, MemberStepOutput>(StartMemberActivity.ActivityName),
         Step<RollbackMemberActivity, MemberStepInput, MemberStepOutput>(RollbackMemberActivity.ActivityName),
         Step<VerifyClusterActivity, VerifyInput, RestoreVerification>(VerifyClusterActivity.ActivityName),
+        Step<DrillActivity, DrillRequest, DrillRunResult>(DrillActivity.ActivityName),
     ];
 
     /// <summary>Activity name to the <see cref="StepActivity{TInput, TOutput}"/> type that runs its Core step.</summary>

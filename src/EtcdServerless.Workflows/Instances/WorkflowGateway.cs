@@ -57,6 +57,8 @@ internal sealed partial class WorkflowGateway(DurableTaskClient client, TimeProv
             request.BumpRevision,
             request.ForceVersion,
             request.RestoreBundle,
+            request.FromFile,
+            request.SkipHashCheck,
             Members = request.Members.Select(m => new[] { m.Name, m.PeerUrl, m.ClientUrl, m.AgentUrl }),
         };
         var fingerprint = Convert.ToHexString(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(what, OrchestrationJson.Options)));
@@ -204,12 +206,12 @@ internal sealed partial class WorkflowGateway(DurableTaskClient client, TimeProv
     internal static bool TryParseRunId(string instanceId, out WorkflowKind kind, out string cluster)
     {
         var match = RunIdPattern().Match(instanceId);
-        kind = match.Success && match.Groups["kind"].Value == "restore" ? WorkflowKind.Restore : WorkflowKind.Backup;
+        kind = match.Success ? Enum.Parse<WorkflowKind>(match.Groups["kind"].Value, ignoreCase: true) : WorkflowKind.Backup;
         cluster = match.Success ? match.Groups["cluster"].Value : "";
         return match.Success;
     }
 
-    [GeneratedRegex("^(?<kind>backup|restore)-(?<cluster>.+)-[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^(?<kind>backup|restore|drill)-(?<cluster>.+)-[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$", RegexOptions.CultureInvariant)]
     private static partial Regex RunIdPattern();
 }
 
@@ -218,6 +220,7 @@ internal enum WorkflowKind
 {
     Backup,
     Restore,
+    Drill,
 }
 
 /// <summary>The result of a start request.</summary>

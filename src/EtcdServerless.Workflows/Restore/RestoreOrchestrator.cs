@@ -72,7 +72,7 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
 
         // 1. Plan: the backup and its key, then every agent in parallel. Nothing is touched yet.
         SetProgress(context, "plan", reports);
-        var resolved = await context.CallActivityAsync<ResolveBackupOutput>(ResolveBackupActivity.ActivityName, new ResolveBackupInput(input.Cluster, input.Backup)).ConfigureAwait(true);
+        var resolved = await context.CallActivityAsync<ResolveBackupOutput>(ResolveBackupActivity.ActivityName, new ResolveBackupInput(input.Cluster, input.Backup, input.FromFile, input.SkipHashCheck)).ConfigureAwait(true);
         if (resolved.Backup is not { } backup)
         {
             return Finish(RestoreOutcome.Rejected, "plan", resolved.Error ?? "the backup could not be resolved");
@@ -144,7 +144,7 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
         // 3. The artifact is read and decrypted once and streamed to every agent at the same time.
         SetProgress(context, "upload", reports);
         var delivered = await context.CallActivityAsync<DistributeSnapshotOutput>(DistributeSnapshotActivity.ActivityName, new DistributeSnapshotInput(
-            restoreId, backup.ArtifactName, backup.SnapshotSha256, backup.SnapshotSize, input.Members)).ConfigureAwait(true);
+            restoreId, backup.ArtifactName, backup.SnapshotSha256, backup.SnapshotSize, input.Members) { SourceFile = backup.SourceFile }).ConfigureAwait(true);
         foreach (var upload in delivered.Members)
         {
             reports[upload.Name].Add(upload);

@@ -44,5 +44,18 @@ public sealed class ClearMessagesTests : IDisposable
         Assert.DoesNotContain("No orchestrator", restore.Err, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("give either --backup ID|latest or --from-file FILE.db")]
+    [InlineData("give either --backup ID|latest or --from-file FILE.db", "--backup", "latest", "--from-file", "x.db")]
+    [InlineData("--skip-hash-check only applies to --from-file", "--backup", "latest", "--skip-hash-check")]
+    public async Task RestoreRun_BackupAndFromFileMisused_OneLineUsageError(string expected, params string[] extra)
+    {
+        var restore = await Cli.RunAsync(["restore", "run", "--cluster", "lab", "--dry-run", .. extra]);
+
+        Assert.Equal(2, restore.ExitCode);
+        Assert.Contains(expected, restore.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", restore.Err, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _env.Dispose();
 }

@@ -1,7 +1,7 @@
 namespace EtcdServerless.Core.Restore.Activities;
 
 /// <summary>Input of <see cref="ResolveBackupActivity"/>.</summary>
-internal sealed record ResolveBackupInput(string Cluster, string Backup);
+internal sealed record ResolveBackupInput(string Cluster, string Backup, string? FromFile = null, bool SkipHashCheck = false);
 
 /// <summary>The backup, or why it cannot be used (an expected failure, so a result rather than an exception).</summary>
 internal sealed record ResolveBackupOutput(RestoreBackupInfo? Backup, string? Error, IReadOnlyList<string> Checks);

@@ -25,15 +25,7 @@ internal sealed class DistributeSnapshotActivity(RestoreServices services) : IAc
         string? sourceError = null;
         try
         {
-            var artifact = await services.Store.OpenReadAsync(input.ArtifactName, 0, null, cancellationToken).ConfigureAwait(false);
-            await using (artifact.ConfigureAwait(false))
-            {
-                var plain = await EnvelopeReadStream.OpenAsync(artifact, services.Keys, leaveOpen: true, cancellationToken).ConfigureAwait(false);
-                await using (plain.ConfigureAwait(false))
-                {
-                    await broadcast.PumpAsync(plain, cancellationToken).ConfigureAwait(false);
-                }
-            }
+            await PumpAsync(input, broadcast, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is EnvelopeException or IOException or Storage.BackupStoreException or InvalidDataException)
         {
@@ -56,6 +48,31 @@ internal sealed class DistributeSnapshotActivity(RestoreServices services) : IAc
         })]);
     }
 
+    private async Task PumpAsync(DistributeSnapshotInput input, BroadcastStreams broadcast, CancellationToken cancellationToken)
+    {
+        if (input.SourceFile is { } file)
+        {
+            // A plain file given to restore run --from-file: its database part, then a fresh sha256 trailer.
+            var plainFile = PlainSnapshotFile.OpenRead(file, input.SnapshotSize);
+            await using (plainFile.ConfigureAwait(false))
+            {
+                await broadcast.PumpAsync(plainFile, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var artifact = await services.Store.OpenReadAsync(input.ArtifactName, 0, null, cancellationToken).ConfigureAwait(false);
+        await using (artifact.ConfigureAwait(false))
+        {
+            var plain = await EnvelopeReadStream.OpenAsync(artifact, services.Keys, leaveOpen: true, cancellationToken).ConfigureAwait(false);
+            await using (plain.ConfigureAwait(false))
+            {
+                await broadcast.PumpAsync(plain, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task<string?> UploadAsync(RestoreTargetMember member, BroadcastStreams broadcast, int index, DistributeSnapshotInput input, CancellationToken cancellationToken)
     {
         await Task.Yield();
@@ -73,7 +90,11 @@ internal sealed class DistributeSnapshotActivity(RestoreServices services) : IAc
 }
 
 /// <summary>Input of <see cref="DistributeSnapshotActivity"/>.</summary>
-internal sealed record DistributeSnapshotInput(string RestoreId, string ArtifactName, string SnapshotSha256, long SnapshotSize, IReadOnlyList<RestoreTargetMember> Members);
+internal sealed record DistributeSnapshotInput(string RestoreId, string ArtifactName, string SnapshotSha256, long SnapshotSize, IReadOnlyList<RestoreTargetMember> Members)
+{
+    /// <summary>A plain snapshot file to stream instead of the artifact (<see cref="PlainSnapshotFile"/>).</summary>
+    public string? SourceFile { get; init; }
+}
 
 /// <summary>One upload outcome per member, in the input's order.</summary>
 internal sealed record DistributeSnapshotOutput(IReadOnlyList<MemberStepOutput> Members);

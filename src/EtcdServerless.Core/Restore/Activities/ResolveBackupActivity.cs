@@ -17,6 +17,11 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
     {
         ArgumentNullException.ThrowIfNull(input);
         var checks = new List<string>();
+        if (input.FromFile is { } file)
+        {
+            return await ResolveFileAsync(file, input.SkipHashCheck, checks, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             BackupNaming.ValidateCluster(input.Cluster);
@@ -122,5 +127,21 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
             },
             null,
             checks);
+    }
+
+    private static async Task<ResolveBackupOutput> ResolveFileAsync(string file, bool skipHashCheck, List<string> checks, CancellationToken cancellationToken)
+    {
+        // A plain file is checked here, in the plan phase: a corrupt or truncated one is refused before any member is stopped.
+        try
+        {
+            var info = await PlainSnapshotFile.InspectAsync(file, skipHashCheck, cancellationToken).ConfigureAwait(false);
+            checks.Add($"ok: snapshot file {info.SourceFile} (revision {info.Revision}, {info.SnapshotSize - 32} bytes of database, " +
+                (skipHashCheck ? "hash check skipped, bbolt structure valid)" : "sha256 trailer and bbolt structure valid)"));
+            return new ResolveBackupOutput(info, null, checks);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException or UnauthorizedAccessException)
+        {
+            return new ResolveBackupOutput(null, ex.Message, checks);
+        }
     }
 }

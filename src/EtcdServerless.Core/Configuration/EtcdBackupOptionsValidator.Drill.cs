@@ -1,0 +1,35 @@
+namespace EtcdServerless.Core.Configuration;
+
+/// <summary>The checks of <c>Clusters:C:Drill</c>.</summary>
+public sealed partial class EtcdBackupOptionsValidator
+{
+    private static void ValidateDrill(string cluster, ClusterDrillOptions? drill, AgentTlsOptions? agentTls, List<ConfigurationError> errors)
+    {
+        if (drill is null)
+        {
+            return;
+        }
+
+        var prefix = $"Clusters:{cluster}:Drill";
+        if (!string.IsNullOrWhiteSpace(drill.Schedule) && TryParseSchedule(drill.Schedule, out var scheduleError) is null)
+        {
+            errors.Add(new($"{prefix}:Schedule", scheduleError!));
+        }
+
+        if (string.IsNullOrWhiteSpace(drill.AgentUrl))
+        {
+            return;
+        }
+
+        if (!Uri.TryCreate(drill.AgentUrl, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps || string.IsNullOrEmpty(url.Host))
+        {
+            // The plaintext snapshot travels to the agent: never over plain http.
+            errors.Add(new($"{prefix}:AgentUrl", $"'{drill.AgentUrl}' is not an https:// URL (agents are called over mutual TLS only)"));
+        }
+
+        if (string.IsNullOrEmpty(agentTls?.CertFile) || string.IsNullOrEmpty(agentTls.KeyFile))
+        {
+            errors.Add(new($"{prefix}:AgentUrl", "needs Restore:AgentTls:CertFile and KeyFile (the client certificate the agent trusts, as for restores)"));
+        }
+    }
+}
