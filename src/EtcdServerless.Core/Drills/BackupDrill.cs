@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Security.Cryptography;
 using EtcdServerless.Core.Browse;
@@ -42,6 +40,9 @@ internal sealed record DrillOptions
 
     /// <summary>How long the restored member has to report healthy.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The etcd programs, as the shared throwaway-member code takes them.</summary>
+    public EtcdToolPaths Tools => new() { EtcdPath = EtcdPath, EtcdutlPath = EtcdutlPath, EtcdctlPath = EtcdctlPath };
 }
 
 /// <summary>A drill's result, and where its record went.</summary>
@@ -67,7 +68,6 @@ internal sealed class BackupDrill(IBackupStore store, IKeyStore keys, DrillOptio
     /// <summary>Prefix of scratch folders, so leftovers of a killed process can be recognised.</summary>
     public const string FolderPrefix = "etcd-backup-drill-";
 
-    private const UnixFileMode FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const string MemberName = "drill";
 
     private static readonly string s_toolVersion =
@@ -213,16 +213,8 @@ internal sealed class BackupDrill(IBackupStore store, IKeyStore keys, DrillOptio
         Action<string, bool, object?, object?, string?> add, CancellationToken cancellationToken)
     {
         var etcdVersion = await EtcdVersionAsync(cancellationToken).ConfigureAwait(false);
-        var config = new EtcdMemberConfig
-        {
-            Name = MemberName,
-            DataDir = dataDir,
-            ClientUrl = $"http://127.0.0.1:{clientPort}",
-            PeerUrl = peerUrl,
-            LogFile = Path.Combine(scratch, "etcd.log"),
-            // No metrics or pprof listeners of its own; the member lives for seconds.
-            ExtraArguments = ["--quota-backend-bytes", QuotaFor(manifest.Snapshot.Size).ToString(CultureInfo.InvariantCulture)],
-        };
+        // No metrics or pprof listeners of its own; the member lives for seconds.
+        var config = ThrowawayEtcd.MemberConfig(MemberName, dataDir, clientPort, peerUrl, Path.Combine(scratch, "etcd.log"), manifest.Snapshot.Size);
         var member = new EtcdProcess(config, _options.EtcdPath, _logger) { StopGrace = TimeSpan.FromSeconds(10) };
         try
         {
@@ -303,81 +295,18 @@ internal sealed class BackupDrill(IBackupStore store, IKeyStore keys, DrillOptio
         return (n, mismatches);
     }
 
-    private async Task<(string? Error, string? Detail)> RestoreAsync(string snapshotPath, string dataDir, string peerUrl, CancellationToken cancellationToken)
-    {
-        // etcdutl (3.5+) when present, else etcdctl (3.4), as the agent does.
-        var tool = ExternalCommand.Locate(_options.EtcdutlPath) ?? ExternalCommand.Locate(_options.EtcdctlPath);
-        if (tool is null)
-        {
-            return ($"neither '{_options.EtcdutlPath}' nor '{_options.EtcdctlPath}' was found (install etcd's tools or set their paths)", null);
-        }
+    private Task<(string? Error, string? Detail)> RestoreAsync(string snapshotPath, string dataDir, string peerUrl, CancellationToken cancellationToken) =>
+        ThrowawayEtcd.RestoreAsync(_options.Tools, snapshotPath, dataDir, MemberName, peerUrl, _options.RestoreTimeout, cancellationToken);
 
-        string[] arguments =
-        [
-            "snapshot", "restore", snapshotPath,
-            "--data-dir", dataDir,
-            "--name", MemberName,
-            "--initial-cluster", $"{MemberName}={peerUrl}",
-            "--initial-advertise-peer-urls", peerUrl,
-            "--initial-cluster-token", $"etcd-backup-drill-{Guid.NewGuid():N}",
-        ];
-        try
-        {
-            var result = await ExternalCommand.RunAsync(tool, arguments, _options.RestoreTimeout,
-                new Dictionary<string, string> { ["ETCDCTL_API"] = "3" }, cancellationToken).ConfigureAwait(false);
-            return result.Succeeded
-                ? (null, $"{Path.GetFileName(tool)} snapshot restore")
-                : ($"{Path.GetFileName(tool)} snapshot restore exited with {result.ExitCode}: {result.LastLine()}", null);
-        }
-        catch (Exception ex) when (ex is TimeoutException or FileNotFoundException)
-        {
-            return (ex.Message, null);
-        }
-    }
+    private Task<string> EtcdVersionAsync(CancellationToken cancellationToken) => ThrowawayEtcd.EtcdVersionAsync(_options.EtcdPath, cancellationToken);
 
-    private async Task<string> EtcdVersionAsync(CancellationToken cancellationToken)
-    {
-        var etcd = ExternalCommand.Locate(_options.EtcdPath);
-        if (etcd is null)
-        {
-            return "";
-        }
-
-        try
-        {
-            var result = await ExternalCommand.RunAsync(etcd, ["--version"], TimeSpan.FromSeconds(30), cancellationToken: cancellationToken).ConfigureAwait(false);
-            var line = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(l => l.StartsWith("etcd Version:", StringComparison.Ordinal));
-            return line is null ? "" : line["etcd Version:".Length..].Trim();
-        }
-        catch (Exception ex) when (ex is TimeoutException or FileNotFoundException)
-        {
-            return "";
-        }
-    }
-
-    private string CreateScratchFolder()
-    {
-        var folder = Path.Combine(_options.TempDirectory ?? Path.GetTempPath(), $"{FolderPrefix}{Guid.NewGuid():N}");
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(folder);
-        }
-        else
-        {
-            Directory.CreateDirectory(folder, FolderMode);
-        }
-
-        return folder;
-    }
+    private string CreateScratchFolder() => ThrowawayEtcd.CreateScratchFolder(_options.TempDirectory, FolderPrefix);
 
     private void DeleteScratchFolder(string folder)
     {
         try
         {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
+            ThrowawayEtcd.DeleteScratchFolder(folder);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -386,22 +315,7 @@ internal sealed class BackupDrill(IBackupStore store, IKeyStore keys, DrillOptio
         }
     }
 
-    private static (int Client, int Peer) FreePorts()
-    {
-        // Both listeners are held at once so the two ports differ; etcd binds them right after (a lost race is a failed start).
-        using var a = new TcpListener(IPAddress.Loopback, 0);
-        using var b = new TcpListener(IPAddress.Loopback, 0);
-        a.Start();
-        b.Start();
-        var ports = (((IPEndPoint)a.LocalEndpoint).Port, ((IPEndPoint)b.LocalEndpoint).Port);
-        a.Stop();
-        b.Stop();
-        return ports;
-    }
-
-    private static long QuotaFor(long snapshotSize) =>
-        // etcd raises NOSPACE when the db exceeds its quota (2 GiB by default); a bigger backup must still start.
-        Math.Max(2L << 30, snapshotSize * 2);
+    private static (int Client, int Peer) FreePorts() => ThrowawayEtcd.FreePorts();
 
     private static string? Text(object? value) => value is null ? null : Convert.ToString(value, CultureInfo.InvariantCulture);
 }
