@@ -1,4 +1,5 @@
 using EtcdServerless.Core.Backup;
+using EtcdServerless.Core.Deltas;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Restore.Activities;
@@ -60,6 +61,11 @@ internal sealed class ActivityFunctions(IServiceProvider services)
     [Function(VerifyClusterActivity.ActivityName)]
     public Task<RestoreVerification> VerifyCluster([ActivityTrigger] VerifyInput input, FunctionContext context) =>
         RunAsync<VerifyInput, RestoreVerification>(VerifyClusterActivity.ActivityName, input, context);
+
+    // Materializing runs etcd: on the Function App it fails with a clear error (etcd is not there); the CLI and serve run it.
+    [Function(PointInTimeActivity.ActivityName)]
+    public Task<PointInTimeResult> PointInTime([ActivityTrigger] PointInTimeRequest input, FunctionContext context) =>
+        RunAsync<PointInTimeRequest, PointInTimeResult>(PointInTimeActivity.ActivityName, input, context);
 
     private Task<TOutput> RunAsync<TInput, TOutput>(string name, TInput input, FunctionContext context)
     {

@@ -23,7 +23,9 @@ internal static class RestoreCommands
     {
         var config = CommonOptions.Config();
         var cluster = new Option<string>("--cluster") { Description = "The cluster to restore (its configured members and agents are the targets).", Required = true };
-        var backup = new Option<string>("--backup") { Description = "Backup id, or 'latest'.", Required = true };
+        var backup = new Option<string?>("--backup") { Description = "Backup id, or 'latest' (required unless --to-revision or --to-time)." };
+        var toRevision = new Option<long?>("--to-revision") { Description = "Point in time: restore this revision, materialized from the newest full backup before it and the delta segments after it." };
+        var toTime = new Option<string?>("--to-time") { Description = "Point in time: restore the newest revision captured by this UTC time (ISO 8601)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Plan only: resolve the backup, check the key, preflight every agent; change nothing." };
         var confirm = new Option<string?>("--confirm") { Description = "The cluster name again, to confirm that its data will be replaced (required unless --dry-run)." };
         var reason = new Option<string?>("--reason") { Description = "Why the restore runs (kept in the result)." };
@@ -31,7 +33,7 @@ internal static class RestoreCommands
         var output = CommonOptions.Output();
         var run = new Command("run", "Stop every member, restore each from the same snapshot, start them together, verify; roll back on failure before start.")
         {
-            config, cluster, backup, dryRun, confirm, reason, token, output,
+            config, cluster, backup, toRevision, toTime, dryRun, confirm, reason, token, output,
         };
         CommandAction.Set(run, console, async (parseResult, cancellationToken) =>
         {
@@ -39,10 +41,20 @@ internal static class RestoreCommands
             await using (session.ConfigureAwait(false))
             {
                 var app = session.Application;
+                var (revision, time) = parseResult.GetValue(toRevision) is null && parseResult.GetValue(toTime) is null
+                    ? ((long?)null, (DateTimeOffset?)null)
+                    : BackupDeltasCommands.Target(parseResult.GetValue(toRevision), parseResult.GetValue(toTime));
+                if ((revision is null && time is null) == (parseResult.GetValue(backup) is null))
+                {
+                    throw new ArgumentException("give --backup, or --to-revision/--to-time for a point in time (not both)");
+                }
+
                 var apiRequest = new RestoreApiRequest
                 {
                     Cluster = parseResult.GetValue(cluster)!,
-                    Backup = parseResult.GetValue(backup)!,
+                    Backup = parseResult.GetValue(backup) ?? "latest",
+                    ToRevision = revision,
+                    ToTime = time,
                     DryRun = parseResult.GetValue(dryRun),
                     Confirm = parseResult.GetValue(confirm),
                     Reason = parseResult.GetValue(reason),
@@ -121,6 +133,11 @@ internal static class RestoreCommands
         {
             await o.WriteLineAsync().ConfigureAwait(false);
             await o.WriteLineAsync(string.Create(c, $"Plan {plan.RestoreId}: cluster {plan.Cluster} from backup {plan.Backup.BackupId}")).ConfigureAwait(false);
+            if (plan.PointInTime is { } chain)
+            {
+                await o.WriteLineAsync($"  chain      {chain}").ConfigureAwait(false);
+            }
+
             await o.WriteLineAsync(string.Create(c, $"  snapshot   revision {plan.Backup.Revision}, {plan.Backup.SnapshotSize:N0} bytes, sha256 {plan.Backup.SnapshotSha256}, key {plan.Backup.Kek}")).ConfigureAwait(false);
             await o.WriteLineAsync($"  token      {plan.Token}").ConfigureAwait(false);
             await o.WriteLineAsync($"  cluster    {plan.InitialCluster}").ConfigureAwait(false);

@@ -43,7 +43,12 @@ internal sealed record MaterializeOptions
 /// <param name="Base">The newest full backup whose exact snapshot revision is at or before the target.</param>
 /// <param name="Segments">The segments replayed, in order; together they cover every revision after the base's up to the target.</param>
 /// <param name="TargetTime">The time asked for, when the target was given as a time.</param>
-internal sealed record MaterializePlan(string Cluster, long TargetRevision, BackupManifest Base, IReadOnlyList<DeltaManifest> Segments, DateTimeOffset? TargetTime = null)
+/// <param name="KnownBy">
+/// The earliest capture (a segment's capture time, a full backup's start) holding a revision at or after the target:
+/// the cluster was past the target by then. A point-in-time backup is named with this time less a millisecond, so it
+/// never sorts after a backup of a newer state.
+/// </param>
+internal sealed record MaterializePlan(string Cluster, long TargetRevision, BackupManifest Base, IReadOnlyList<DeltaManifest> Segments, DateTimeOffset? TargetTime = null, DateTimeOffset? KnownBy = null)
 {
     /// <summary>One line: the chain, full backup id then segment ids.</summary>
     public string Describe() =>
@@ -131,7 +136,10 @@ internal sealed class DeltaMaterializer(IBackupStore store, IKeyStore keys, Mate
             covered = next.ToRevision;
         }
 
-        return new MaterializePlan(cluster, target, full, chain, toTime);
+        var knownBy = segments.Where(s => s.ToRevision >= target).Select(s => s.Captured)
+            .Concat(backups.Where(b => b.Snapshot.Revision >= target).Select(b => b.Created))
+            .DefaultIfEmpty(chain.Count > 0 ? chain[^1].Captured : full.Created).Min();
+        return new MaterializePlan(cluster, target, full, chain, toTime, knownBy);
     }
 
     /// <summary>Runs <paramref name="plan"/> and writes the snapshot to <paramref name="outputPath"/> (replaced when it exists).</summary>

@@ -1,4 +1,5 @@
 using EtcdServerless.Core.Backup;
+using EtcdServerless.Core.Deltas;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Restore.Activities;
@@ -39,6 +40,7 @@ internal static class WorkflowRegistration
         Step<StartMemberActivity, MemberStepInput, MemberStepOutput>(StartMemberActivity.ActivityName),
         Step<RollbackMemberActivity, MemberStepInput, MemberStepOutput>(RollbackMemberActivity.ActivityName),
         Step<VerifyClusterActivity, VerifyInput, RestoreVerification>(VerifyClusterActivity.ActivityName),
+        Step<PointInTimeActivity, PointInTimeRequest, PointInTimeResult>(PointInTimeActivity.ActivityName),
     ];
 
     /// <summary>Activity name to the <see cref="StepActivity{TInput, TOutput}"/> type that runs its Core step.</summary>

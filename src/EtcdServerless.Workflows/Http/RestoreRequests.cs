@@ -29,6 +29,8 @@ internal static class RestoreRequests
             DryRun = request.DryRun,
             Confirm = request.Confirm,
             Reason = request.Reason,
+            ToRevision = request.ToRevision,
+            ToTime = request.ToTime,
         };
         restore.Validate();
         return restore;

@@ -55,6 +55,8 @@ internal sealed partial class WorkflowGateway(DurableTaskClient client, TimeProv
             request.DryRun,
             request.Token,
             request.BumpRevision,
+            request.ToRevision,
+            request.ToTime,
             Members = request.Members.Select(m => new[] { m.Name, m.PeerUrl, m.ClientUrl, m.AgentUrl }),
         };
         var fingerprint = Convert.ToHexString(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(what, OrchestrationJson.Options)));

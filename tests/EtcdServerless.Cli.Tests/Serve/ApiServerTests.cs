@@ -241,6 +241,11 @@ public sealed class ApiServerTests
     [InlineData("""{"dryRun":true,"newClusterToken":"bad token!"}""", "newClusterToken")]
     [InlineData("""{"dryRun":true,"members":[{"name":"m1","peerUrl":"x","clientUrl":"http://a:1","agentUrl":"http://a:2"}]}""", "members[0].peerUrl")]
     [InlineData("""{"confirm":"lab"}""", "reason")]
+    [InlineData("""{"dryRun":true,"toRevision":"12"}""", "toRevision")]
+    [InlineData("""{"dryRun":true,"toRevision":0}""", "toRevision")]
+    [InlineData("""{"dryRun":true,"toTime":"yesterday"}""", "toTime")]
+    [InlineData("""{"dryRun":true,"toRevision":12,"toTime":"2026-11-30T21:00:00Z"}""", "toTime")]
+    [InlineData("""{"dryRun":true,"toRevision":12,"backup":"latest"}""", "backup")]
     [InlineData("""not json""", "body")]
     [InlineData("""[1,2]""", "body")]
     public async Task PostRestore_BadInput_Returns400NamingTheField(string body, string field)
