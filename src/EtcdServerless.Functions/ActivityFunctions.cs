@@ -67,6 +67,10 @@ internal sealed class ActivityFunctions(IServiceProvider services)
     public Task<PointInTimeResult> PointInTime([ActivityTrigger] PointInTimeRequest input, FunctionContext context) =>
         RunAsync<PointInTimeRequest, PointInTimeResult>(PointInTimeActivity.ActivityName, input, context);
 
+    [Function(DeltaCapture.ActivityName)]
+    public Task<DeltaCaptureResult> CaptureDeltas([ActivityTrigger] DeltaCaptureRequest input, FunctionContext context) =>
+        RunAsync<DeltaCaptureRequest, DeltaCaptureResult>(DeltaCapture.ActivityName, input, context);
+
     private Task<TOutput> RunAsync<TInput, TOutput>(string name, TInput input, FunctionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

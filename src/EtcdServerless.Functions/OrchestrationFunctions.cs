@@ -1,7 +1,9 @@
 using System.Text.Json;
 using EtcdServerless.Core.Backup;
+using EtcdServerless.Core.Deltas;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Workflows.Backup;
+using EtcdServerless.Workflows.Deltas;
 using EtcdServerless.Workflows.Instances;
 using EtcdServerless.Workflows.Restore;
 using Microsoft.Azure.Functions.Worker;
@@ -27,6 +29,13 @@ internal static class OrchestrationFunctions
     {
         ArgumentNullException.ThrowIfNull(context);
         return new RestoreOrchestrator().RunAsync(context, context.GetInput<RestoreRequest>()!);
+    }
+
+    [Function(DeltaOrchestrator.OrchestratorName)]
+    public static Task<DeltaRunResult> DeltaOrchestration([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new DeltaOrchestrator().RunAsync(context, context.GetInput<DeltaCaptureRequest>()!);
     }
 
     [Function(GateOrchestrator.OrchestratorName)]

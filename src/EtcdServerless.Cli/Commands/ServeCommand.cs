@@ -26,6 +26,7 @@ internal static class ServeCommand
                 services.AddSingleton(session.Application);
                 services.AddSingleton(session.Application.Time);
                 services.AddHostedService<ScheduledBackupService>();
+                services.AddHostedService<ScheduledDeltaService>();
             }, cancellationToken: ct).ConfigureAwait(false);
             await using (server.ConfigureAwait(false))
             {

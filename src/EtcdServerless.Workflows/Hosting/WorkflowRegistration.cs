@@ -4,6 +4,7 @@ using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Restore.Activities;
 using EtcdServerless.Workflows.Backup;
+using EtcdServerless.Workflows.Deltas;
 using EtcdServerless.Workflows.Instances;
 using EtcdServerless.Workflows.Restore;
 using Microsoft.DurableTask;
@@ -24,6 +25,7 @@ internal static class WorkflowRegistration
         [BackupOrchestrator.OrchestratorName] = typeof(BackupOrchestrator),
         [RestoreOrchestrator.OrchestrationName] = typeof(RestoreOrchestrator),
         [GateOrchestrator.OrchestratorName] = typeof(GateOrchestrator),
+        [DeltaOrchestrator.OrchestratorName] = typeof(DeltaOrchestrator),
     };
 
     private static readonly StepRegistration[] s_steps =
@@ -41,6 +43,7 @@ internal static class WorkflowRegistration
         Step<RollbackMemberActivity, MemberStepInput, MemberStepOutput>(RollbackMemberActivity.ActivityName),
         Step<VerifyClusterActivity, VerifyInput, RestoreVerification>(VerifyClusterActivity.ActivityName),
         Step<PointInTimeActivity, PointInTimeRequest, PointInTimeResult>(PointInTimeActivity.ActivityName),
+        Step<DeltaCapture, DeltaCaptureRequest, DeltaCaptureResult>(DeltaCapture.ActivityName),
     ];
 
     /// <summary>Activity name to the <see cref="StepActivity{TInput, TOutput}"/> type that runs its Core step.</summary>

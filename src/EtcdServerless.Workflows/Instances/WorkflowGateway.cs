@@ -45,6 +45,14 @@ internal sealed partial class WorkflowGateway(DurableTaskClient client, TimeProv
         return StartAsync(WorkflowKind.Backup, cluster, BackupOrchestrator.OrchestratorName, request, "backup", $"a backup of cluster '{cluster}'", cancellationToken);
     }
 
+    /// <summary>Starts a delta run of <paramref name="cluster"/>, or joins the one running (runs never overlap per cluster).</summary>
+    public Task<StartOutcome> StartDeltasAsync(string cluster, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(cluster);
+        return StartAsync(WorkflowKind.Deltas, cluster, Deltas.DeltaOrchestrator.OrchestratorName, new Core.Deltas.DeltaCaptureRequest(cluster), "deltas",
+            $"a delta capture of cluster '{cluster}'", cancellationToken);
+    }
+
     /// <summary>Starts a restore (or dry run), joins the identical one running, or refuses while another runs.</summary>
     public Task<StartOutcome> StartRestoreAsync(RestoreRequest request, CancellationToken cancellationToken = default)
     {
@@ -204,12 +212,17 @@ internal sealed partial class WorkflowGateway(DurableTaskClient client, TimeProv
     internal static bool TryParseRunId(string instanceId, out WorkflowKind kind, out string cluster)
     {
         var match = RunIdPattern().Match(instanceId);
-        kind = match.Success && match.Groups["kind"].Value == "restore" ? WorkflowKind.Restore : WorkflowKind.Backup;
+        kind = match.Groups["kind"].Value switch
+        {
+            "restore" => WorkflowKind.Restore,
+            "deltas" => WorkflowKind.Deltas,
+            _ => WorkflowKind.Backup,
+        };
         cluster = match.Success ? match.Groups["cluster"].Value : "";
         return match.Success;
     }
 
-    [GeneratedRegex("^(?<kind>backup|restore)-(?<cluster>.+)-[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^(?<kind>backup|restore|deltas)-(?<cluster>.+)-[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$", RegexOptions.CultureInvariant)]
     private static partial Regex RunIdPattern();
 }
 
@@ -218,6 +231,7 @@ internal enum WorkflowKind
 {
     Backup,
     Restore,
+    Deltas,
 }
 
 /// <summary>The result of a start request.</summary>
