@@ -86,7 +86,8 @@ internal sealed class DeltaCapture(BackupEnvironment environment) : IActivity<De
                     : new ChainStart(newestFull!.Snapshot.Revision, null, newestFull.BackupId);
                 try
                 {
-                    return await CaptureAsync(input.Cluster, client, source.Endpoint, kek, start, current, captured, cancellationToken).ConfigureAwait(false);
+                    var result = await CaptureAsync(input.Cluster, client, source.Endpoint, kek, start, current, captured, cancellationToken).ConfigureAwait(false);
+                    return await PruneAsync(result, cancellationToken).ConfigureAwait(false);
                 }
                 catch (EtcdCompactedException ex) when (last is not null && newestFull is not null && newestFull.Snapshot.Revision > last.ToRevision)
                 {
@@ -201,6 +202,20 @@ internal sealed class DeltaCapture(BackupEnvironment environment) : IActivity<De
                     };
                 }
             }
+        }
+    }
+
+    private async Task<DeltaCaptureResult> PruneAsync(DeltaCaptureResult result, CancellationToken cancellationToken)
+    {
+        // Retention of segments follows the full backups' own retention; a store fault here does not undo the capture.
+        try
+        {
+            var pruned = await DeltaRetention.PruneAsync(environment.Store, environment.Keys, result.Cluster, cancellationToken).ConfigureAwait(false);
+            return result with { PrunedSegments = pruned.Deleted };
+        }
+        catch (BackupStoreException ex)
+        {
+            return result with { Message = $"{result.Message}; segment retention failed: {ex.Message}" };
         }
     }
 

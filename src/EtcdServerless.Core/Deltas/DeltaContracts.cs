@@ -28,4 +28,7 @@ internal sealed record DeltaCaptureResult
 
     /// <summary>A full backup must be taken now (a gap, or no full backup to start the chain from).</summary>
     public bool NeedsFullBackup { get; init; }
+
+    /// <summary>Segments deleted because no retained full backup can replay them any more.</summary>
+    public IReadOnlyList<string> PrunedSegments { get; init; } = [];
 }

@@ -173,6 +173,28 @@ public sealed class BackupDeltasCommandTests : IClassFixture<BackupDeltasCommand
     }
 
     [Fact]
+    public async Task Deltas_OldestFullBackupRetired_SegmentsOnlyItNeededAreDeleted()
+    {
+        var (config, storeDir) = CopyStore();
+        foreach (var file in Directory.GetFiles(storeDir, _f.Full1Id + ".*", SearchOption.AllDirectories))
+        {
+            File.Delete(file);
+        }
+
+        var run = await Cli.RunAsync("backup", "deltas", "--cluster", "lab", "--config", config, "-o", "json");
+
+        Assert.True(run.ExitCode == 0, run.Err);
+        using var json = JsonDocument.Parse(run.Out);
+        // Replay starts after the second full backup's revision now: the first two segments end before it.
+        Assert.True(_f.Segments[1].To <= _f.Full2Revision);
+        Assert.Equal([_f.Segments[0].Id, _f.Segments[1].Id], json.RootElement.GetProperty("capture").GetProperty("prunedSegments").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal([_f.Segments[2].Id + ".delta.enc", _f.Segments[2].Id + ".delta.json"],
+            Directory.GetFiles(Path.Combine(storeDir, "lab", "deltas")).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')).Order(StringComparer.Ordinal));
+        var materialize = await Cli.RunAsync("backup", "materialize", "--cluster", "lab", "--to-revision", Invariant(_f.FinalRevision), "-o", _f.Env.Combine($"after-prune-{Guid.NewGuid():N}.db"), "--config", config);
+        Assert.True(materialize.ExitCode == 0, materialize.Err);
+    }
+
+    [Fact]
     public void Segments_ChainEachNamingItsPredecessorOrBase()
     {
         var manifests = _f.Segments.Select(s => JsonDocument.Parse(File.ReadAllText(Path.Combine(_f.Env.StoreDir, "lab", "deltas", s.Id + ".delta.json"))).RootElement).ToList();
