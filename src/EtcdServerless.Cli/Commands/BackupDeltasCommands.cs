@@ -153,6 +153,22 @@ internal static class BackupDeltasCommands
             : throw new ArgumentException($"--to-time '{time}' is not a time (use ISO 8601 such as 2026-11-30T21:00:00Z)");
     }
 
+    /// <summary>The cluster's delta coverage (unbroken revision ranges of its segments).</summary>
+    internal static async Task<IReadOnlyList<DeltaCoverageRange>> CoverageAsync(BackupApplication app, string cluster, CancellationToken cancellationToken) =>
+        DeltaCoverage.Compute(await new DeltaCatalog(app.Store, app.Keys).ListAsync(cluster, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>One line per cluster with segments: the revisions and times they cover, and the gaps between.</summary>
+    internal static async Task WriteCoverageAsync(TextWriter writer, IReadOnlyDictionary<string, IReadOnlyList<DeltaCoverageRange>> coverage, CancellationToken cancellationToken)
+    {
+        foreach (var (cluster, ranges) in coverage.Where(c => c.Value.Count > 0).OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            var parts = ranges.Select(r => string.Create(CultureInfo.InvariantCulture,
+                $"revisions {r.FromRevision}-{r.ToRevision} (captured {r.FirstCaptured.UtcDateTime:yyyy-MM-dd HH:mm:ss} to {r.LastCaptured.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, {r.Segments} segment(s))"));
+            var gaps = ranges.Zip(ranges.Skip(1), (a, b) => string.Create(CultureInfo.InvariantCulture, $"{a.ToRevision + 1}-{b.FromRevision - 1}")).ToList();
+            await writer.WriteLineAsync($"deltas of {cluster}: {string.Join("; ", parts)}{(gaps.Count == 0 ? "; no gaps" : $"; GAPS: revisions {string.Join(", ", gaps)}")}".AsMemory(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>One cluster's run: the capture's result and, when one was taken, the full backup it triggered.</summary>
