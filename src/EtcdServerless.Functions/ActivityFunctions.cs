@@ -1,4 +1,5 @@
 using EtcdServerless.Core.Backup;
+using EtcdServerless.Core.Deltas;
 using EtcdServerless.Core.Drills;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Restore;
@@ -77,6 +78,15 @@ internal sealed class ActivityFunctions(IServiceProvider services)
     [Function(DrillActivity.ActivityName)]
     public Task<DrillRunResult> DrillBackup([ActivityTrigger] DrillRequest input, FunctionContext context) =>
         RunAsync<DrillRequest, DrillRunResult>(DrillActivity.ActivityName, input, context);
+
+    // Materializing runs etcd: on the Function App it fails with a clear error (etcd is not there); the CLI and serve run it.
+    [Function(PointInTimeActivity.ActivityName)]
+    public Task<PointInTimeResult> PointInTime([ActivityTrigger] PointInTimeRequest input, FunctionContext context) =>
+        RunAsync<PointInTimeRequest, PointInTimeResult>(PointInTimeActivity.ActivityName, input, context);
+
+    [Function(DeltaCapture.ActivityName)]
+    public Task<DeltaCaptureResult> CaptureDeltas([ActivityTrigger] DeltaCaptureRequest input, FunctionContext context) =>
+        RunAsync<DeltaCaptureRequest, DeltaCaptureResult>(DeltaCapture.ActivityName, input, context);
 
     private Task<TOutput> RunAsync<TInput, TOutput>(string name, TInput input, FunctionContext context)
     {

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using EtcdServerless.Core.Backup;
+using EtcdServerless.Core.Deltas;
 using EtcdServerless.Core.Drills;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Workflows.Backup;
+using EtcdServerless.Workflows.Deltas;
 using EtcdServerless.Workflows.Drill;
 using EtcdServerless.Workflows.Instances;
 using EtcdServerless.Workflows.Restore;
@@ -36,6 +38,13 @@ internal static class OrchestrationFunctions
     {
         ArgumentNullException.ThrowIfNull(context);
         return new DrillOrchestrator().RunAsync(context, context.GetInput<DrillRequest>()!);
+    }
+
+    [Function(DeltaOrchestrator.OrchestratorName)]
+    public static Task<DeltaRunResult> DeltaOrchestration([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new DeltaOrchestrator().RunAsync(context, context.GetInput<DeltaCaptureRequest>()!);
     }
 
     [Function(GateOrchestrator.OrchestratorName)]

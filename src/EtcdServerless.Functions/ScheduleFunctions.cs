@@ -42,6 +42,29 @@ internal sealed partial class ScheduleFunctions(EtcdBackupOptions options, TimeP
         Message = "Scheduled drill of {Cluster}: instance {InstanceId} (joined a running one: {Deduplicated})")]
     private static partial void LogScheduledDrill(ILogger logger, string cluster, string instanceId, bool deduplicated);
 
+    /// <summary>
+    /// The delta timer: each minute, a delta run for each cluster whose <c>Deltas:Interval</c> has an occurrence in this
+    /// minute (<see cref="DeltaSchedule"/>, the rule <c>serve</c> follows); a run still going is joined, never stacked.
+    /// An interval under a minute runs once a minute here.
+    /// </summary>
+    [Function("DeltaScheduler")]
+    public async Task RunDeltasAsync([TimerTrigger("0 * * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient client, FunctionContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var now = time.GetUtcNow();
+        var slot = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero);
+        var gateway = new WorkflowGateway(client, time);
+        foreach (var cluster in DeltaSchedule.DueInSlot(options, slot, TimeSpan.FromMinutes(1)))
+        {
+            var started = await gateway.StartDeltasAsync(cluster, context.CancellationToken).ConfigureAwait(false);
+            LogDeltasScheduled(logger, cluster, started.InstanceId, started.Deduplicated);
+        }
+    }
+
+    [LoggerMessage(EventId = 2902, EventName = "ScheduledDeltasStarted", Level = LogLevel.Information,
+        Message = "Scheduled delta capture of {Cluster}: instance {InstanceId} (joined a running one: {Deduplicated})")]
+    private static partial void LogDeltasScheduled(ILogger logger, string cluster, string instanceId, bool deduplicated);
+
     [LoggerMessage(EventId = 2900, EventName = "ScheduledBackupStarted", Level = LogLevel.Information,
         Message = "Scheduled backup of {Cluster}: instance {InstanceId} (joined a running one: {Deduplicated})")]
     private static partial void LogScheduled(ILogger logger, string cluster, string instanceId, bool deduplicated);

@@ -95,8 +95,10 @@ internal static class BackupCommands
             var app = session.Application;
             var all = new List<BackupManifest>();
             var drills = new Dictionary<(string, string), DrillResult>();
+            var coverage = new Dictionary<string, IReadOnlyList<Core.Deltas.DeltaCoverageRange>>(StringComparer.Ordinal);
             foreach (var name in app.SelectClusters(parse.GetValue(cluster)))
             {
+                coverage[name] = await BackupDeltasCommands.CoverageAsync(app, name, ct).ConfigureAwait(false);
                 var scan = await app.Catalog.ScanAsync(name, ct).ConfigureAwait(false);
                 all.AddRange(scan.Backups);
                 await WriteDamagedAsync(console, scan.Damaged).ConfigureAwait(false);
@@ -133,6 +135,7 @@ internal static class BackupCommands
             }
 
             await table.WriteAsync(console.Out, ct).ConfigureAwait(false);
+            await BackupDeltasCommands.WriteCoverageAsync(console.Out, coverage, ct).ConfigureAwait(false);
             return 0;
         });
         return command;

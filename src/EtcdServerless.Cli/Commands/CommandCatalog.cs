@@ -12,6 +12,7 @@ internal static class CommandCatalog
         BackupBrowseCommands.AddTo(backup, console);
         backup.Subcommands.Add(BackupStatusCommand.Create(console));
         backup.Subcommands.Add(BackupDrillCommand.Create(console));
+        BackupDeltasCommands.AddTo(backup, console);
         yield return backup;
         yield return RestoreCommands.Create(console);
         yield return ServeCommand.Create(console);

@@ -24,9 +24,11 @@ internal static class RestoreCommands
     {
         var config = CommonOptions.Config();
         var cluster = new Option<string>("--cluster") { Description = "The cluster to restore (its configured members and agents are the targets).", Required = true };
-        var backup = new Option<string?>("--backup") { Description = "Backup id, or 'latest' (or give --from-file)." };
+        var backup = new Option<string?>("--backup") { Description = "Backup id, or 'latest' (or give --from-file, or --to-revision/--to-time)." };
         var fromFile = new Option<FileInfo?>("--from-file") { Description = "Restore from a plain snapshot file (etcdctl snapshot save, or any tool) instead of a backup: its sha256 trailer and bbolt structure are checked first." };
         var skipHashCheck = new Option<bool>("--skip-hash-check") { Description = "With --from-file: accept a db without etcd's sha256 trailer (copied out of a data dir), as etcdctl does." };
+        var toRevision = new Option<long?>("--to-revision") { Description = "Point in time: restore this revision, materialized from the newest full backup before it and the delta segments after it." };
+        var toTime = new Option<string?>("--to-time") { Description = "Point in time: restore the newest revision captured by this UTC time (ISO 8601)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Plan only: resolve the backup, check the key, preflight every agent; change nothing." };
         var confirm = new Option<string?>("--confirm") { Description = "The cluster name again, to confirm that its data will be replaced (required unless --dry-run)." };
         var reason = new Option<string?>("--reason") { Description = "Why the restore runs (kept in the result)." };
@@ -40,15 +42,16 @@ internal static class RestoreCommands
         var output = CommonOptions.Output();
         var run = new Command("run", "Stop every member, restore each from the same snapshot, start them together, verify; roll back on failure before start.")
         {
-            config, cluster, backup, fromFile, skipHashCheck, dryRun, confirm, reason, token, members, forceVersion, restoreBundle, output,
+            config, cluster, backup, fromFile, skipHashCheck, toRevision, toTime, dryRun, confirm, reason, token, members, forceVersion, restoreBundle, output,
         };
         run.Validators.Add(result =>
         {
             var hasBackup = result.GetValue(backup) is not null;
             var hasFile = result.GetValue(fromFile) is not null;
-            if (hasBackup == hasFile)
+            var hasPointInTime = result.GetValue(toRevision) is not null || result.GetValue(toTime) is not null;
+            if ((hasBackup ? 1 : 0) + (hasFile ? 1 : 0) + (hasPointInTime ? 1 : 0) != 1)
             {
-                result.AddError("give either --backup ID|latest or --from-file FILE.db");
+                result.AddError("give one of --backup ID|latest, --from-file FILE.db, or --to-revision/--to-time for a point in time");
             }
             else if (result.GetValue(skipHashCheck) && !hasFile)
             {
@@ -61,10 +64,15 @@ internal static class RestoreCommands
             await using (session.ConfigureAwait(false))
             {
                 var app = session.Application;
+                var (revision, time) = parseResult.GetValue(toRevision) is null && parseResult.GetValue(toTime) is null
+                    ? ((long?)null, (DateTimeOffset?)null)
+                    : BackupDeltasCommands.Target(parseResult.GetValue(toRevision), parseResult.GetValue(toTime));
                 var apiRequest = new RestoreApiRequest
                 {
                     Cluster = parseResult.GetValue(cluster)!,
                     Backup = parseResult.GetValue(backup) ?? BackupNaming.Latest,
+                    ToRevision = revision,
+                    ToTime = time,
                     DryRun = parseResult.GetValue(dryRun),
                     Confirm = parseResult.GetValue(confirm),
                     Reason = parseResult.GetValue(reason),
@@ -163,6 +171,11 @@ internal static class RestoreCommands
         {
             await o.WriteLineAsync().ConfigureAwait(false);
             await o.WriteLineAsync(string.Create(c, $"Plan {plan.RestoreId}: cluster {plan.Cluster} from backup {plan.Backup.BackupId}")).ConfigureAwait(false);
+            if (plan.PointInTime is { } chain)
+            {
+                await o.WriteLineAsync($"  chain      {chain}").ConfigureAwait(false);
+            }
+
             await o.WriteLineAsync(string.Create(c, $"  snapshot   revision {plan.Backup.Revision}, {plan.Backup.SnapshotSize:N0} bytes, sha256 {plan.Backup.SnapshotSha256}, key {plan.Backup.Kek}")).ConfigureAwait(false);
             await o.WriteLineAsync($"  token      {plan.Token}").ConfigureAwait(false);
             await o.WriteLineAsync($"  cluster    {plan.InitialCluster}").ConfigureAwait(false);

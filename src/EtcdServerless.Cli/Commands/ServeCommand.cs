@@ -31,6 +31,7 @@ internal static class ServeCommand
                 services.AddSingleton<IReadOnlyList<string>>([.. options.Clusters.Keys]);
                 services.AddHostedService<FreshnessMonitorService>();
                 services.AddHostedService<ScheduledDrillService>();
+                services.AddHostedService<ScheduledDeltaService>();
             }, metricsUrls: options.Api.MetricsUrls, cancellationToken: ct).ConfigureAwait(false);
             await using (server.ConfigureAwait(false))
             {

@@ -40,6 +40,12 @@ internal sealed record BackupManifest
     public BackupFlags Flags { get; init; } = new();
 
     /// <summary>
+    /// Set on a point-in-time backup: the snapshot was materialized from a full backup and delta segments, not
+    /// streamed from a member (docs/format.md §8). Null (absent) on every captured backup.
+    /// </summary>
+    public MaterializedFromInfo? MaterializedFrom { get; init; }
+
+    /// <summary>
     /// The MAC binding every field above to the key (schema 2); null in manifests written before identity
     /// binding. See <see cref="ManifestAuthenticator"/> and docs/format.md.
     /// </summary>
@@ -54,6 +60,16 @@ internal sealed record ManifestIntegrity
 
     /// <summary>The MAC (lowercase hex) over the manifest serialized without this section.</summary>
     public string Mac { get; init; } = "";
+}
+
+/// <summary>Where a point-in-time backup's snapshot came from.</summary>
+internal sealed record MaterializedFromInfo
+{
+    /// <summary>The full backup restored first.</summary>
+    public string BaseBackupId { get; init; } = "";
+
+    /// <summary>The delta segments replayed on it, in order.</summary>
+    public IReadOnlyList<string> Segments { get; init; } = [];
 }
 
 /// <summary>The member the snapshot was streamed from.</summary>

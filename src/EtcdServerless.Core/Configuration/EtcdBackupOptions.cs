@@ -112,6 +112,16 @@ public sealed class ClusterOptions
 
     /// <summary>Restore drills of this cluster's backups: where they run and when.</summary>
     public ClusterDrillOptions Drill { get; set; } = new();
+
+    /// <summary>Continuous protection: watch-based delta segments between full backups.</summary>
+    public DeltaOptions Deltas { get; set; } = new();
+}
+
+/// <summary>Delta capture settings of a cluster (config section <c>Clusters:NAME:Deltas</c>).</summary>
+public sealed class DeltaOptions
+{
+    /// <summary>How often a delta segment is captured (<c>00:01:00</c>); empty = only on demand (<c>backup deltas</c>).</summary>
+    public TimeSpan? Interval { get; set; }
 }
 
 /// <summary>TLS material, by file (or, on Azure, by Key Vault secret URI).</summary>

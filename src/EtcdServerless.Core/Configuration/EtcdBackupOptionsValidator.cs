@@ -188,6 +188,11 @@ public sealed partial class EtcdBackupOptionsValidator : IValidateOptions<EtcdBa
             errors.Add(new($"{prefix}:MaxAge", $"must be a positive duration such as 01:00:00 (got {maxAge})"));
         }
 
+        if (settings.Deltas?.Interval is { } interval && interval < TimeSpan.FromSeconds(10))
+        {
+            errors.Add(new($"{prefix}:Deltas:Interval", $"must be at least 00:00:10 (got {interval})"));
+        }
+
         ValidateRetention($"{prefix}:Retention", settings.Retention ?? new(), errors);
         ValidateMembers($"{prefix}:Members", settings.Members ?? [], errors);
     }

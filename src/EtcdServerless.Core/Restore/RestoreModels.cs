@@ -61,6 +61,12 @@ internal sealed record RestoreRequest
     /// <summary>With <see cref="FromFile"/>: accept a file without etcd's sha256 trailer (a db copied out of a data dir).</summary>
     public bool SkipHashCheck { get; init; }
 
+    /// <summary>Point in time: the revision to restore (materialized from a full backup and delta segments first).</summary>
+    public long? ToRevision { get; init; }
+
+    /// <summary>Point in time: the newest revision captured by this time.</summary>
+    public DateTimeOffset? ToTime { get; init; }
+
     /// <summary>
     /// Checks what can be checked without I/O. Throws <see cref="ArgumentException"/> naming the field. Confirmation is
     /// checked only for real runs.
@@ -89,6 +95,21 @@ internal sealed record RestoreRequest
         if (RestoreId is not null && !AgentProtocol.IsValidRestoreId(RestoreId))
         {
             throw new ArgumentException("restoreId must be 1-64 characters of letters, digits, '-', '_' or '.'.", nameof(RestoreId));
+        }
+
+        if (ToRevision is not null && ToTime is not null)
+        {
+            throw new ArgumentException("give toRevision or toTime, not both.", nameof(ToRevision));
+        }
+
+        if (ToRevision is < 1)
+        {
+            throw new ArgumentException("toRevision must be at least 1.", nameof(ToRevision));
+        }
+
+        if ((ToRevision is not null || ToTime is not null) && !Catalog.BackupNaming.IsLatest(Backup))
+        {
+            throw new ArgumentException("a point-in-time restore chooses its backup itself: give backup or toRevision/toTime, not both.", nameof(Backup));
         }
 
         if (BumpRevision is < 0)
@@ -202,6 +223,9 @@ internal sealed record RestorePlan
     public required string InitialCluster { get; init; }
 
     public required IReadOnlyList<RestorePlanMember> Members { get; init; }
+
+    /// <summary>A point-in-time restore's chain: the full backup and the delta segments replayed up to the target.</summary>
+    public string? PointInTime { get; init; }
 
     /// <summary>Checks made while planning, in order, each "ok: ..." or "failed: ...".</summary>
     public required IReadOnlyList<string> Checks { get; init; }

@@ -15,7 +15,7 @@ namespace EtcdServerless.Etcd.Client;
 /// deadline; failures leave as <see cref="EtcdException"/> subtypes. With a username it authenticates on first use, sends the token on every call and, when the server
 /// says the token is invalid (expired), authenticates again and retries the call once. Thread-safe.
 /// </summary>
-internal sealed class EtcdClient : IAsyncDisposable, IDisposable
+internal sealed partial class EtcdClient : IAsyncDisposable, IDisposable
 {
     private readonly EtcdChannel _channel;
     private readonly KV.KVClient _kv;
@@ -23,6 +23,7 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
     private readonly Cluster.ClusterClient _cluster;
     private readonly Lease.LeaseClient _lease;
     private readonly Auth.AuthClient _auth;
+    private readonly Watch.WatchClient _watch;
     private readonly EtcdClientOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _authGate = new(1, 1);
@@ -46,6 +47,7 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
         _cluster = new Cluster.ClusterClient(invoker);
         _lease = new Lease.LeaseClient(invoker);
         _auth = new Auth.AuthClient(invoker);
+        _watch = new Watch.WatchClient(invoker);
     }
 
     /// <summary>The member this client talks to.</summary>
@@ -200,9 +202,10 @@ internal sealed class EtcdClient : IAsyncDisposable, IDisposable
 
     // ---- Lease ----
 
-    public async Task<EtcdLease> LeaseGrantAsync(long ttlSeconds, CancellationToken cancellationToken = default)
+    /// <summary>Grants a lease of <paramref name="ttlSeconds"/>; <paramref name="id"/> 0 lets etcd choose the id.</summary>
+    public async Task<EtcdLease> LeaseGrantAsync(long ttlSeconds, long id = 0, CancellationToken cancellationToken = default)
     {
-        var r = await CallAsync((h, d, c) => _lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds }, h, d, c), cancellationToken).ConfigureAwait(false);
+        var r = await CallAsync((h, d, c) => _lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds, ID = id }, h, d, c), cancellationToken).ConfigureAwait(false);
         if (!string.IsNullOrEmpty(r.Error))
         {
             throw new EtcdException(GrpcStatusCode.Unknown, r.Error, _channel.Endpoint);

@@ -74,3 +74,9 @@ internal sealed record EtcdLease(EtcdHeader Header, long Id, long Ttl);
 /// reused), so it may be kept after the next chunk is requested.
 /// </summary>
 internal readonly record struct EtcdSnapshotChunk(ReadOnlyMemory<byte> Blob, ulong RemainingBytes, string Version);
+
+/// <summary>One change of the key space: a put (with the key's new value and revisions) or a delete (key and deletion revision).</summary>
+internal sealed record EtcdWatchEvent(bool IsDelete, EtcdKeyValue Kv);
+
+/// <summary>Every event of one revision (one transaction), in the order etcd reported them.</summary>
+internal sealed record EtcdRevisionEvents(long Revision, IReadOnlyList<EtcdWatchEvent> Events);

@@ -158,3 +158,14 @@ internal static class EtcdErrors
         ex.StatusCode == GrpcStatusCode.Unauthenticated
         && ex.ServerMessage.Contains("invalid auth token", StringComparison.OrdinalIgnoreCase);
 }
+
+/// <summary>The history asked for is gone: the member compacted it (revision <see cref="CompactRevision"/> is the oldest left).</summary>
+internal sealed class EtcdCompactedException(long requestedRevision, long compactRevision, string? endpoint = null, Exception? innerException = null)
+    : EtcdException(GrpcStatusCode.OutOfRange, $"revision {requestedRevision} has been compacted (compacted up to {compactRevision})", endpoint, innerException)
+{
+    /// <summary>The first revision that was asked for.</summary>
+    public long RequestedRevision { get; } = requestedRevision;
+
+    /// <summary>The member's compaction revision: history from here on is still available.</summary>
+    public long CompactRevision { get; } = compactRevision;
+}

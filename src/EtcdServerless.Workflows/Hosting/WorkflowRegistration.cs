@@ -1,9 +1,11 @@
 using EtcdServerless.Core.Backup;
+using EtcdServerless.Core.Deltas;
 using EtcdServerless.Core.Drills;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Restore.Activities;
 using EtcdServerless.Workflows.Backup;
+using EtcdServerless.Workflows.Deltas;
 using EtcdServerless.Workflows.Drill;
 using EtcdServerless.Workflows.Instances;
 using EtcdServerless.Workflows.Restore;
@@ -26,6 +28,7 @@ internal static class WorkflowRegistration
         [RestoreOrchestrator.OrchestrationName] = typeof(RestoreOrchestrator),
         [GateOrchestrator.OrchestratorName] = typeof(GateOrchestrator),
         [DrillOrchestrator.OrchestratorName] = typeof(DrillOrchestrator),
+        [DeltaOrchestrator.OrchestratorName] = typeof(DeltaOrchestrator),
     };
 
     private static readonly StepRegistration[] s_steps =
@@ -46,6 +49,8 @@ internal static class WorkflowRegistration
         Step<RollbackMemberActivity, MemberStepInput, MemberStepOutput>(RollbackMemberActivity.ActivityName),
         Step<VerifyClusterActivity, VerifyInput, RestoreVerification>(VerifyClusterActivity.ActivityName),
         Step<DrillActivity, DrillRequest, DrillRunResult>(DrillActivity.ActivityName),
+        Step<PointInTimeActivity, PointInTimeRequest, PointInTimeResult>(PointInTimeActivity.ActivityName),
+        Step<DeltaCapture, DeltaCaptureRequest, DeltaCaptureResult>(DeltaCapture.ActivityName),
     ];
 
     /// <summary>Activity name to the <see cref="StepActivity{TInput, TOutput}"/> type that runs its Core step.</summary>

@@ -19,6 +19,12 @@ internal sealed record RestoreApiRequest
 
     public bool RestoreBundle { get; init; }
 
+    /// <summary>Point in time: the revision to restore.</summary>
+    public long? ToRevision { get; init; }
+
+    /// <summary>Point in time: the newest revision captured by this time.</summary>
+    public DateTimeOffset? ToTime { get; init; }
+
     public IReadOnlyList<RestoreApiMember> Members { get; init; } = [];
 }
 

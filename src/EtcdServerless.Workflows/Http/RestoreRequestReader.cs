@@ -59,6 +59,23 @@ internal static class RestoreRequestReader
             var forceVersion = Bool(root, "forceVersion", errors) ?? false;
             var restoreBundle = Bool(root, "restoreBundle", errors) ?? false;
             var members = Members(root, errors);
+            var toRevision = Long(root, "toRevision", errors);
+            var toTime = Time(root, "toTime", errors);
+            if (toRevision is < 1)
+            {
+                errors["toRevision"] = ["must be at least 1"];
+            }
+
+            if (toRevision is not null && toTime is not null)
+            {
+                errors["toTime"] = ["give toRevision or toTime, not both"];
+            }
+
+            if ((toRevision is not null || toTime is not null) && TryGet(root, "backup", out var given) && given.ValueKind != JsonValueKind.Null)
+            {
+                errors["backup"] = ["a point-in-time restore (toRevision/toTime) chooses its backup itself: leave backup out"];
+            }
+
             if (!Core.Catalog.BackupNaming.TryParseReference(backup, out _, out var notAReference))
             {
                 // The one parser of backup references (CLI verbs, the restore's resolution step and this body).
@@ -96,6 +113,8 @@ internal static class RestoreRequestReader
                 ForceVersion = forceVersion,
                 RestoreBundle = restoreBundle,
                 Members = members,
+                ToRevision = toRevision,
+                ToTime = toTime,
             }, errors);
         }
     }
@@ -114,6 +133,38 @@ internal static class RestoreRequestReader
         }
 
         return value.GetString();
+    }
+
+    private static long? Long(JsonElement root, string name, Dictionary<string, string[]> errors)
+    {
+        if (!TryGet(root, name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var number))
+        {
+            errors[name] = ["must be an integer"];
+            return null;
+        }
+
+        return number;
+    }
+
+    private static DateTimeOffset? Time(JsonElement root, string name, Dictionary<string, string[]> errors)
+    {
+        if (!TryGet(root, name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String || !value.TryGetDateTimeOffset(out var time))
+        {
+            errors[name] = ["must be an ISO 8601 time such as 2026-11-30T21:00:00Z"];
+            return null;
+        }
+
+        return time;
     }
 
     private static bool? Bool(JsonElement root, string name, Dictionary<string, string[]> errors)

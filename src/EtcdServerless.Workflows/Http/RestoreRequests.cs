@@ -31,6 +31,8 @@ internal static class RestoreRequests
             Reason = request.Reason,
             ForceVersion = request.ForceVersion,
             RestoreBundle = request.RestoreBundle,
+            ToRevision = request.ToRevision,
+            ToTime = request.ToTime,
         };
         restore.Validate();
         return restore;

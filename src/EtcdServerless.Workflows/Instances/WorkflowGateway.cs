@@ -45,6 +45,14 @@ internal sealed partial class WorkflowGateway(DurableTaskClient client, TimeProv
         return StartAsync(WorkflowKind.Backup, cluster, BackupOrchestrator.OrchestratorName, request, "backup", $"a backup of cluster '{cluster}'", cancellationToken);
     }
 
+    /// <summary>Starts a delta run of <paramref name="cluster"/>, or joins the one running (runs never overlap per cluster).</summary>
+    public Task<StartOutcome> StartDeltasAsync(string cluster, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(cluster);
+        return StartAsync(WorkflowKind.Deltas, cluster, Deltas.DeltaOrchestrator.OrchestratorName, new Core.Deltas.DeltaCaptureRequest(cluster), "deltas",
+            $"a delta capture of cluster '{cluster}'", cancellationToken);
+    }
+
     /// <summary>Starts a restore (or dry run), joins the identical one running, or refuses while another runs.</summary>
     public Task<StartOutcome> StartRestoreAsync(RestoreRequest request, CancellationToken cancellationToken = default)
     {
@@ -59,6 +67,8 @@ internal sealed partial class WorkflowGateway(DurableTaskClient client, TimeProv
             request.RestoreBundle,
             request.FromFile,
             request.SkipHashCheck,
+            request.ToRevision,
+            request.ToTime,
             Members = request.Members.Select(m => new[] { m.Name, m.PeerUrl, m.ClientUrl, m.AgentUrl }),
         };
         var fingerprint = Convert.ToHexString(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(what, OrchestrationJson.Options)));
@@ -211,7 +221,7 @@ internal sealed partial class WorkflowGateway(DurableTaskClient client, TimeProv
         return match.Success;
     }
 
-    [GeneratedRegex("^(?<kind>backup|restore|drill)-(?<cluster>.+)-[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^(?<kind>backup|restore|drill|deltas)-(?<cluster>.+)-[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$", RegexOptions.CultureInvariant)]
     private static partial Regex RunIdPattern();
 }
 
@@ -221,6 +231,7 @@ internal enum WorkflowKind
     Backup,
     Restore,
     Drill,
+    Deltas,
 }
 
 /// <summary>The result of a start request.</summary>

@@ -1,3 +1,4 @@
+using EtcdServerless.Core.Deltas;
 using EtcdServerless.Core.Restore;
 using Microsoft.DurableTask;
 using EtcdServerless.Core.Restore.Activities;
@@ -70,6 +71,22 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
             return Finish(RestoreOutcome.Rejected, "plan", $"no target members: configure Clusters:{input.Cluster}:Members or pass members");
         }
 
+        // 0. Point in time: materialize first (a dry run only plans the chain); the rest restores that backup as any other.
+        string? pointInTime = null;
+        if (input.ToRevision is not null || input.ToTime is not null)
+        {
+            SetProgress(context, "materialize", reports);
+            var pit = await context.CallActivityAsync<PointInTimeResult>(PointInTimeActivity.ActivityName,
+                new PointInTimeRequest(input.Cluster, input.ToRevision, input.ToTime, input.DryRun)).ConfigureAwait(true);
+            if (pit.BackupId is null)
+            {
+                return Finish(RestoreOutcome.Rejected, "plan", pit.Error ?? "the point in time could not be materialized");
+            }
+
+            input = input with { Backup = pit.BackupId };
+            pointInTime = pit.Chain;
+        }
+
         // 1. Plan: the backup and its key, then every agent in parallel. Nothing is touched yet.
         SetProgress(context, "plan", reports);
         var resolved = await context.CallActivityAsync<ResolveBackupOutput>(ResolveBackupActivity.ActivityName, new ResolveBackupInput(input.Cluster, input.Backup, input.FromFile, input.SkipHashCheck)).ConfigureAwait(true);
@@ -122,6 +139,7 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
                 Command = Command(p.Preflight, m, initialCluster, token, restoreId, input.BumpRevision),
             })],
             Checks = checks,
+            PointInTime = pointInTime,
         };
         if (problems.Count > 0)
         {

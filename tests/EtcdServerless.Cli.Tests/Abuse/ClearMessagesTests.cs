@@ -45,10 +45,12 @@ public sealed class ClearMessagesTests : IDisposable
     }
 
     [Theory]
-    [InlineData("give either --backup ID|latest or --from-file FILE.db")]
-    [InlineData("give either --backup ID|latest or --from-file FILE.db", "--backup", "latest", "--from-file", "x.db")]
+    [InlineData("give one of --backup ID|latest, --from-file FILE.db, or --to-revision/--to-time for a point in time")]
+    [InlineData("give one of --backup ID|latest, --from-file FILE.db, or --to-revision/--to-time for a point in time", "--backup", "latest", "--from-file", "x.db")]
+    [InlineData("give one of --backup ID|latest, --from-file FILE.db, or --to-revision/--to-time for a point in time", "--backup", "latest", "--to-revision", "12")]
+    [InlineData("give one of --backup ID|latest, --from-file FILE.db, or --to-revision/--to-time for a point in time", "--from-file", "x.db", "--to-time", "2026-11-30T21:00:00Z")]
     [InlineData("--skip-hash-check only applies to --from-file", "--backup", "latest", "--skip-hash-check")]
-    public async Task RestoreRun_BackupAndFromFileMisused_OneLineUsageError(string expected, params string[] extra)
+    public async Task RestoreRun_SourceOptionsMisused_OneLineUsageError(string expected, params string[] extra)
     {
         var restore = await Cli.RunAsync(["restore", "run", "--cluster", "lab", "--dry-run", .. extra]);
 

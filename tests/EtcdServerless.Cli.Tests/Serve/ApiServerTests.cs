@@ -243,6 +243,11 @@ public sealed class ApiServerTests
     [InlineData("""{"dryRun":true,"forceVersion":"yes"}""", "forceVersion")]
     [InlineData("""{"dryRun":true,"restoreBundle":1}""", "restoreBundle")]
     [InlineData("""{"confirm":"lab"}""", "reason")]
+    [InlineData("""{"dryRun":true,"toRevision":"12"}""", "toRevision")]
+    [InlineData("""{"dryRun":true,"toRevision":0}""", "toRevision")]
+    [InlineData("""{"dryRun":true,"toTime":"yesterday"}""", "toTime")]
+    [InlineData("""{"dryRun":true,"toRevision":12,"toTime":"2026-11-30T21:00:00Z"}""", "toTime")]
+    [InlineData("""{"dryRun":true,"toRevision":12,"backup":"latest"}""", "backup")]
     [InlineData("""not json""", "body")]
     [InlineData("""[1,2]""", "body")]
     public async Task PostRestore_BadInput_Returns400NamingTheField(string body, string field)

@@ -44,6 +44,24 @@ public sealed class EtcdBackupOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_DeltaIntervalUnderTenSeconds_NamesKey()
+    {
+        var options = Valid();
+        options.Clusters["prod-east"].Deltas.Interval = TimeSpan.FromSeconds(2);
+
+        Assert.StartsWith("Clusters:prod-east:Deltas:Interval: must be at least 00:00:10", Single(options), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_DeltaIntervalOfAMinute_Valid()
+    {
+        var options = Valid();
+        options.Clusters["prod-east"].Deltas.Interval = TimeSpan.FromMinutes(1);
+
+        Assert.Empty(EtcdBackupOptionsValidator.Validate(options));
+    }
+
+    [Fact]
     public void Validate_OutOfRangeScheduleField_NamesKey()
     {
         var options = Valid();

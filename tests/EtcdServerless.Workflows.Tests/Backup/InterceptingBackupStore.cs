@@ -28,7 +28,7 @@ internal sealed class InterceptingBackupStore(IBackupStore inner) : IBackupStore
     public async Task<IBackupObjectWriter> OpenWriteAsync(string name, BackupObjectWriteOptions options, CancellationToken cancellationToken = default)
     {
         var writer = await inner.OpenWriteAsync(name, options, cancellationToken);
-        if (!name.EndsWith(BackupNaming.ArtifactSuffix, StringComparison.Ordinal))
+        if (!name.EndsWith(BackupNaming.ArtifactSuffix, StringComparison.Ordinal) && !name.EndsWith(Core.Deltas.DeltaNaming.ArtifactSuffix, StringComparison.Ordinal))
         {
             return writer;
         }
