@@ -2,7 +2,6 @@ using EtcdServerless.Cli.Composition;
 using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Drills;
 using EtcdServerless.Core.Scheduling;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdServerless.Cli.Serve;
@@ -12,60 +11,24 @@ namespace EtcdServerless.Cli.Serve;
 /// backups): when a cluster is due, a drill of its latest backup starts through the gateway (one per cluster; a
 /// running one is joined, not stacked). The drill runs on the cluster's agent when one is configured, here otherwise.
 /// </summary>
-internal sealed partial class ScheduledDrillService(BackupApplication application, TimeProvider time, ILogger<ScheduledDrillService> logger) : BackgroundService
+internal sealed partial class ScheduledDrillService(BackupApplication application, TimeProvider time, ILogger<ScheduledDrillService> logger)
+    : ScheduledRunService(new BackupScheduler(application.Options.Clusters.Select(c => new KeyValuePair<string, string?>(c.Key, c.Value.Drill?.Schedule)), time), time)
 {
-    // Re-check at least this often, so a clock change or a suspended machine is noticed.
-    private static readonly TimeSpan s_maxSleep = TimeSpan.FromMinutes(1);
-
-    public BackupScheduler Scheduler { get; } = new(application.Options.Clusters.Select(c => new KeyValuePair<string, string?>(c.Key, c.Value.Drill?.Schedule)), time);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task<DateTimeOffset?> ReadLastRunAsync(string cluster, CancellationToken cancellationToken)
     {
-        foreach (var cluster in Scheduler.Clusters)
-        {
-            try
-            {
-                // An occurrence missed while nothing ran is caught up once, from the newest drill on record.
-                var drills = await DrillRecords.GetLatestByBackupAsync(application.Store, cluster, stoppingToken).ConfigureAwait(false);
-                if (drills.Count > 0)
-                {
-                    Scheduler.SetLastRun(cluster, drills.Values.Max(d => d.Started));
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogDrillRecordsUnavailable(logger, cluster, ex);
-            }
-        }
-
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var delay = Scheduler.DelayUntilNextDue();
-            if (delay is null)
-            {
-                return;
-            }
-
-            if (delay > TimeSpan.Zero)
-            {
-                await Task.Delay(delay.Value < s_maxSleep ? delay.Value : s_maxSleep, time, stoppingToken).ConfigureAwait(false);
-                continue;
-            }
-
-            foreach (var cluster in Scheduler.TakeDue())
-            {
-                try
-                {
-                    var started = await application.StartDrillAsync(cluster, "latest", BackupTrigger.Scheduled, stoppingToken).ConfigureAwait(false);
-                    LogScheduledDrillStarting(logger, cluster, started.InstanceId, started.Deduplicated ? " (already running: joined, not stacked)" : "");
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    LogScheduledDrillFailedToStart(logger, cluster, ex);
-                }
-            }
-        }
+        var drills = await DrillRecords.GetLatestByBackupAsync(application.Store, cluster, cancellationToken).ConfigureAwait(false);
+        return drills.Count > 0 ? drills.Values.Max(d => d.Started) : null;
     }
+
+    protected override void OnLastRunUnavailable(string cluster, Exception exception) => LogDrillRecordsUnavailable(logger, cluster, exception);
+
+    protected override async Task StartRunAsync(string cluster, CancellationToken cancellationToken)
+    {
+        var started = await application.StartDrillAsync(cluster, "latest", BackupTrigger.Scheduled, cancellationToken).ConfigureAwait(false);
+        LogScheduledDrillStarting(logger, cluster, started.InstanceId, JoinedSuffix(started.Deduplicated));
+    }
+
+    protected override void OnStartFailed(string cluster, Exception exception) => LogScheduledDrillFailedToStart(logger, cluster, exception);
 
     [LoggerMessage(EventId = 3030, EventName = "ScheduledDrillStarting", Level = LogLevel.Information, Message = "Scheduled drill of {Cluster} due; instance {InstanceId}{Joined}")]
     private static partial void LogScheduledDrillStarting(ILogger logger, string cluster, string instanceId, string joined);

@@ -1,7 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using EtcdServerless.Core.Members;
 using EtcdServerless.Etcd.Client;
@@ -79,10 +76,11 @@ internal sealed class SnapshotDrill(DrillOptions? options = null, ILogger? logge
         }
 
         // etcd's own restore tool, into the scratch folder.
-        var (clientPort, peerPort) = FreePorts();
+        var (clientPort, peerPort) = ThrowawayEtcd.FreePorts();
         var dataDir = Path.Combine(scratch, "member-data");
         var peerUrl = $"http://127.0.0.1:{peerPort}";
-        var restore = await RestoreAsync(snapshotPath, dataDir, peerUrl, cancellationToken).ConfigureAwait(false);
+        var tools = new EtcdToolPaths { EtcdPath = _options.EtcdPath, EtcdutlPath = _options.EtcdutlPath, EtcdctlPath = _options.EtcdctlPath };
+        var restore = await ThrowawayEtcd.RestoreAsync(tools, snapshotPath, dataDir, MemberName, peerUrl, _options.RestoreTimeout, cancellationToken).ConfigureAwait(false);
         checks.Add("restore", restore.Error is null, detail: restore.Error ?? restore.Detail);
         if (restore.Error is not null)
         {
@@ -98,17 +96,9 @@ internal sealed class SnapshotDrill(DrillOptions? options = null, ILogger? logge
         DrillExpectation expected, string scratch, string dataDir, int clientPort, string peerUrl, LiveKeyspace live, KvHash kvHash,
         DrillCheckList checks, CancellationToken cancellationToken)
     {
-        var etcdVersion = await EtcdVersionAsync(cancellationToken).ConfigureAwait(false);
-        var config = new EtcdMemberConfig
-        {
-            Name = MemberName,
-            DataDir = dataDir,
-            ClientUrl = $"http://127.0.0.1:{clientPort}",
-            PeerUrl = peerUrl,
-            LogFile = Path.Combine(scratch, "etcd.log"),
-            // No metrics or pprof listeners of its own; the member lives for seconds.
-            ExtraArguments = ["--quota-backend-bytes", QuotaFor(expected.Size).ToString(CultureInfo.InvariantCulture)],
-        };
+        var etcdVersion = await ThrowawayEtcd.EtcdVersionAsync(_options.EtcdPath, cancellationToken).ConfigureAwait(false);
+        // No metrics or pprof listeners of its own; the member lives for seconds.
+        var config = ThrowawayEtcd.MemberConfig(MemberName, dataDir, clientPort, peerUrl, Path.Combine(scratch, "etcd.log"), expected.Size);
         var member = new EtcdProcess(config, _options.EtcdPath, _logger) { StopGrace = TimeSpan.FromSeconds(10) };
         try
         {
@@ -188,73 +178,4 @@ internal sealed class SnapshotDrill(DrillOptions? options = null, ILogger? logge
 
         return (n, mismatches);
     }
-
-    private async Task<(string? Error, string? Detail)> RestoreAsync(string snapshotPath, string dataDir, string peerUrl, CancellationToken cancellationToken)
-    {
-        // etcdutl (3.5+) when present, else etcdctl (3.4), as the agent does.
-        var tool = ExternalCommand.Locate(_options.EtcdutlPath) ?? ExternalCommand.Locate(_options.EtcdctlPath);
-        if (tool is null)
-        {
-            return ($"neither '{_options.EtcdutlPath}' nor '{_options.EtcdctlPath}' was found (install etcd's tools or set their paths)", null);
-        }
-
-        string[] arguments =
-        [
-            "snapshot", "restore", snapshotPath,
-            "--data-dir", dataDir,
-            "--name", MemberName,
-            "--initial-cluster", $"{MemberName}={peerUrl}",
-            "--initial-advertise-peer-urls", peerUrl,
-            "--initial-cluster-token", $"etcd-backup-drill-{Guid.NewGuid():N}",
-        ];
-        try
-        {
-            var result = await ExternalCommand.RunAsync(tool, arguments, _options.RestoreTimeout,
-                new Dictionary<string, string> { ["ETCDCTL_API"] = "3" }, cancellationToken).ConfigureAwait(false);
-            return result.Succeeded
-                ? (null, $"{Path.GetFileName(tool)} snapshot restore")
-                : ($"{Path.GetFileName(tool)} snapshot restore exited with {result.ExitCode}: {result.LastLine()}", null);
-        }
-        catch (Exception ex) when (ex is TimeoutException or FileNotFoundException)
-        {
-            return (ex.Message, null);
-        }
-    }
-
-    private async Task<string> EtcdVersionAsync(CancellationToken cancellationToken)
-    {
-        var etcd = ExternalCommand.Locate(_options.EtcdPath);
-        if (etcd is null)
-        {
-            return "";
-        }
-
-        try
-        {
-            var result = await ExternalCommand.RunAsync(etcd, ["--version"], TimeSpan.FromSeconds(30), cancellationToken: cancellationToken).ConfigureAwait(false);
-            var line = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(l => l.StartsWith("etcd Version:", StringComparison.Ordinal));
-            return line is null ? "" : line["etcd Version:".Length..].Trim();
-        }
-        catch (Exception ex) when (ex is TimeoutException or FileNotFoundException)
-        {
-            return "";
-        }
-    }
-
-    private static (int Client, int Peer) FreePorts()
-    {
-        // Both listeners are held at once so the two ports differ; etcd binds them right after (a lost race is a failed start).
-        using var a = new TcpListener(IPAddress.Loopback, 0);
-        using var b = new TcpListener(IPAddress.Loopback, 0);
-        a.Start();
-        b.Start();
-        var ports = (((IPEndPoint)a.LocalEndpoint).Port, ((IPEndPoint)b.LocalEndpoint).Port);
-        a.Stop();
-        b.Stop();
-        return ports;
-    }
-
-    private static long QuotaFor(long snapshotSize) =>
-        // etcd raises NOSPACE when the db exceeds its quota (2 GiB by default); a bigger backup must still start.
-        Math.Max(2L << 30, snapshotSize * 2);
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Crypto;
 using EtcdServerless.Core.Orchestration;
@@ -37,39 +36,30 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
             return new ResolveBackupOutput(null, referenceError, checks);
         }
 
+        // The catalog is the one reader of manifests: "latest" is its newest id, and its read is bounded and checks the
+        // manifest describes this backup of this cluster.
+        var catalog = new BackupCatalog(services.Store);
         if (latest)
         {
-            backupId = null;
-            await foreach (var item in services.Store.ListAsync(BackupNaming.ClusterPrefix(input.Cluster), cancellationToken).ConfigureAwait(false))
-            {
-                if (BackupNaming.TryParseObjectName(input.Cluster, item.Name, BackupNaming.ManifestSuffix, out var id)
-                    && (backupId is null || string.CompareOrdinal(id, backupId) > 0))
-                {
-                    backupId = id;
-                }
-            }
-
-            if (backupId is null)
+            var ids = await catalog.ListBackupIdsAsync(input.Cluster, cancellationToken).ConfigureAwait(false);
+            if (ids.Count == 0)
             {
                 return new ResolveBackupOutput(null, $"cluster '{input.Cluster}' has no backups in {services.Store.Description}", checks);
             }
+
+            backupId = ids[0];
         }
 
         BackupManifest manifest;
         try
         {
-            var stream = await services.Store.OpenReadAsync(BackupNaming.ManifestName(input.Cluster, backupId), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                manifest = await JsonSerializer.DeserializeAsync(stream, CatalogJsonContext.Default.BackupManifest, cancellationToken).ConfigureAwait(false)
-                    ?? throw new InvalidDataException("empty manifest");
-            }
+            manifest = await catalog.GetAsync(input.Cluster, backupId!, cancellationToken).ConfigureAwait(false);
         }
         catch (BackupObjectNotFoundException)
         {
             return new ResolveBackupOutput(null, $"backup '{backupId}' of cluster '{input.Cluster}' was not found in {services.Store.Description}", checks);
         }
-        catch (Exception ex) when (ex is JsonException or InvalidDataException)
+        catch (InvalidDataException ex)
         {
             return new ResolveBackupOutput(null, $"the manifest of backup '{backupId}' is unreadable: {ex.Message}", checks);
         }
@@ -101,7 +91,7 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
 
         // Identity: never restore an old backup presented under a newer id (manifest MAC + the artifact's bound identity).
         foreach (var (name, passed, detail) in await ManifestAuthenticator.CheckAsync(
-            manifest, header, services.Keys, new BackupCatalog(services.Store), cancellationToken).ConfigureAwait(false))
+            manifest, header, services.Keys, catalog, cancellationToken).ConfigureAwait(false))
         {
             if (!passed)
             {
