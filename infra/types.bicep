@@ -85,6 +85,25 @@ type clusterConfig = {
 
   @description('Members and their agents, needed for restore; omit for backup-only clusters.')
   members: clusterMember[]?
+
+  @description('Restore drills of the latest backup: NCRONTAB schedule (UTC) and the member agent that runs them (a function cannot run etcd). Omit for no scheduled drills.')
+  drill: clusterDrill?
+
+  @description('https URL of the member agent that serves the control-plane bundle stored with every backup; omit for no bundle.')
+  bundleAgentUrl: string?
+
+  @description('Continuous protection: how often a delta segment is captured, as a .NET TimeSpan (e.g. "00:01:00"). Omit for none.')
+  deltasInterval: string?
+}
+
+@export()
+@description('Scheduled restore drills of one cluster.')
+type clusterDrill = {
+  @description('NCRONTAB schedule with seconds, UTC.')
+  schedule: string
+
+  @description('https URL of the member agent that runs the drill (mutual TLS, as restores).')
+  agentUrl: string
 }
 
 @export()

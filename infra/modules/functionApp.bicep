@@ -174,6 +174,16 @@ var clusterSettings = flatten(map(clusters, c => concat(
     { name: 'Clusters__${c.name}__Auth__Username', value: c.?auth.?username ?? '' }
     { name: 'Clusters__${c.name}__Auth__Password', value: '@Microsoft.KeyVault(SecretUri=${secretUri(vaultUri, c.?auth.?passwordSecret ?? '')})' }
   ],
+  c.?drill == null ? [] : [
+    { name: 'Clusters__${c.name}__Drill__Schedule', value: c.?drill.?schedule ?? '' }
+    { name: 'Clusters__${c.name}__Drill__AgentUrl', value: c.?drill.?agentUrl ?? '' }
+  ],
+  empty(c.?bundleAgentUrl ?? '') ? [] : [
+    { name: 'Clusters__${c.name}__Bundle__AgentUrl', value: c.?bundleAgentUrl ?? '' }
+  ],
+  empty(c.?deltasInterval ?? '') ? [] : [
+    { name: 'Clusters__${c.name}__Deltas__Interval', value: c.?deltasInterval ?? '' }
+  ],
   flatten(map(range(0, length(c.?members ?? [])), i => [
     { name: 'Clusters__${c.name}__Members__${i}__Name', value: (c.?members ?? [])[i].name }
     { name: 'Clusters__${c.name}__Members__${i}__PeerUrl', value: (c.?members ?? [])[i].peerUrl }

@@ -40,6 +40,10 @@ internal static class DeploymentContract
         ["Restore__AgentTls__KeyFile"] = "Only environments that restore through agents (mutual TLS).",
         ["Restore__AgentTls__CaFile"] = "Agents' CA, or pinned thumbprints instead, or neither without agents.",
         ["Restore__AgentTls__ServerThumbprints__*"] = "Pinned agent certificates, an alternative to the CA.",
+        ["Clusters__*__Drill__Schedule"] = "Only clusters with scheduled restore drills.",
+        ["Clusters__*__Drill__AgentUrl"] = "Only clusters with drills; on Azure they run on a member agent (a function cannot run etcd).",
+        ["Clusters__*__Bundle__AgentUrl"] = "Only clusters that store a control-plane bundle with each backup.",
+        ["Clusters__*__Deltas__Interval"] = "Only clusters with continuous (delta) protection.",
     };
 
     /// <summary>
@@ -51,6 +55,9 @@ internal static class DeploymentContract
         ["Store__SasToken"] = "No SAS on Azure: managed identity and RBAC instead (the role cannot touch immutability; a SAS could carry more).",
         ["Clusters__*__Auth__PasswordFile"] = "No files on a Function App: the password arrives as Clusters__<name>__Auth__Password, a Key Vault reference.",
         ["Api__Urls"] = "Listening addresses of `etcd-backup serve`; on Azure the Functions host owns the listener.",
+        ["Api__MetricsUrls"] = "serve's unauthenticated /metrics listener; the Function App exports to Application Insights instead.",
+        ["Api__KeepFinishedRuns"] = "How many finished runs serve's in-process engine keeps; on Azure Durable Task's history keeps them.",
+        ["Api__KeepFinishedRunsMinutes"] = "How long serve's in-process engine keeps finished runs; on Azure Durable Task's history keeps them.",
         ["StrictConfiguration"] = "Turns unknown keys of a CLI config file into errors; the Function App's settings are the compiled template, checked key by key by these contract tests.",
         ["Store__S3__ServiceUrl"] = S3NotOnAzure,
         ["Store__S3__Region"] = S3NotOnAzure,

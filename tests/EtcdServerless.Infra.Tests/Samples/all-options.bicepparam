@@ -38,6 +38,12 @@ param clusters = [
         agentUrl: 'https://10.1.0.12:7443'
       }
     ]
+    drill: {
+      schedule: '0 30 3 * * *'
+      agentUrl: 'https://10.1.0.11:7443'
+    }
+    bundleAgentUrl: 'https://10.1.0.11:7443'
+    deltasInterval: '00:01:00'
   }
   {
     name: 'beta'
