@@ -149,7 +149,7 @@ internal static class DeltasBench
         report.AppendLine(CultureInfo.InvariantCulture,
             $"ratio materialize / (export + restore): wall **{materialize.Seconds / baseWall:F2}x**, CPU {materialize.CpuSeconds / baseCpu:F2}x; (materialize + restore) / (export + restore): wall {(materialize.Seconds + restoreMaterialized.Seconds) / baseWall:F2}x, CPU {(materialize.CpuSeconds + restoreMaterialized.CpuSeconds) / baseCpu:F2}x");
         var ok = materializedRevision == target && writer.Written > 0;
-        report.AppendLine("(CPU and peak RSS are GNU time's for the process and the children it waited for: materialize's throwaway etcd and its restore tool are counted; the cluster's etcd is not.)");
+        report.AppendLine("(GNU time: CPU is summed over the process and the children it waited for, peak RSS is the largest of them; so materialize's throwaway etcd and its restore tool are counted, the cluster's etcd is not.)");
         report.AppendLine(CultureInfo.InvariantCulture, $"materialized snapshot revision {materializedRevision:N0} (target {target:N0}): {(materializedRevision == target ? "ok" : "MISMATCH")}");
         report.AppendLine();
         report.AppendLine("command: `" + command + "`");
