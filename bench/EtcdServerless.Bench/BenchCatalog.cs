@@ -12,6 +12,7 @@ internal static class BenchCatalog
         ["browse"] = Browse.BrowseBench.RunAsync,
         ["s3"] = S3.S3UploadBench.RunAsync,
         ["exporters"] = Metrics.ExporterBench.RunAsync,
+        ["deltas"] = Deltas.DeltasBench.RunAsync,
     };
 
     public static async Task<int> RunAsync(string[] args)

@@ -3,10 +3,12 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EtcdServerless.Bench.Data;
+using EtcdServerless.Bench.Harness;
 using EtcdServerless.Bench.Snapshot;
 using EtcdServerless.Testing.Azurite;
 using EtcdServerless.Testing.Etcd;
 using EtcdServerless.Testing.Infrastructure;
+using static EtcdServerless.Bench.Harness.BenchCli;
 using static EtcdServerless.Bench.Snapshot.SnapshotBench;
 
 namespace EtcdServerless.Bench.Backup;
@@ -22,8 +24,6 @@ namespace EtcdServerless.Bench.Backup;
 /// </summary>
 internal static class BackupBench
 {
-    private const string Cluster = "bench";
-
     public static async Task<int> RunAsync(string[] args)
     {
         var sizeMb = IntArg(args, "--size-mb", 256);
@@ -101,30 +101,6 @@ internal static class BackupBench
         return 0;
     }
 
-    private static async Task<string> WriteConfigAsync(string path, string storeUri, string keys, string endpoint, string? accountKey = null)
-    {
-        var store = new JsonObject { ["Uri"] = storeUri, ["ImmutabilityDays"] = 0 };
-        if (accountKey is not null)
-        {
-            store["AccountKey"] = accountKey;
-        }
-
-        var config = new JsonObject
-        {
-            ["Store"] = store,
-            ["Keys"] = new JsonObject { ["Uri"] = new Uri(keys).AbsoluteUri },
-            ["Clusters"] = new JsonObject { [Cluster] = new JsonObject { ["Endpoints"] = new JsonArray(endpoint) } },
-        };
-        await File.WriteAllTextAsync(path, config.ToJsonString()).ConfigureAwait(false);
-        return path;
-    }
-
-    private static async Task<Run> RequireAsync(string time, string cli, string[] arguments)
-    {
-        var run = await MeasureAsync(time, cli, arguments).ConfigureAwait(false);
-        return run.ExitCode == 0 ? run : throw new InvalidOperationException($"etcd-backup {string.Join(' ', arguments)} failed (exit {run.ExitCode})");
-    }
-
     private static string ArtifactSize(string output)
     {
         try
@@ -138,13 +114,6 @@ internal static class BackupBench
             return "?";
         }
     }
-
-    private static JsonNode? Find(JsonNode? node, string name) => node switch
-    {
-        JsonObject o => o.TryGetPropertyValue(name, out var hit) ? hit : o.Select(p => Find(p.Value, name)).FirstOrDefault(n => n is not null),
-        JsonArray a => a.Select(n => Find(n, name)).FirstOrDefault(n => n is not null),
-        _ => null,
-    };
 
     internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
