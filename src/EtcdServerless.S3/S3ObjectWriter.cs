@@ -1,6 +1,7 @@
 using System.Buffers;
 using Amazon.S3;
 using Amazon.S3.Model;
+using EtcdServerless.Core.IO;
 using EtcdServerless.Core.Storage;
 
 namespace EtcdServerless.S3;
@@ -299,35 +300,17 @@ internal sealed class S3ObjectWriter : IBackupObjectWriter
         }
     }
 
-    private sealed class WriteStream(S3ObjectWriter owner) : Stream
+    private sealed class WriteStream(S3ObjectWriter owner) : ForwardOnlyWriteStream
     {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
         public override bool CanWrite => !owner._disposed && !owner._committed;
 
         public override long Length => owner._length;
-
-        public override long Position
-        {
-            get => owner._length;
-            set => throw new NotSupportedException();
-        }
 
         public override void Flush()
         {
         }
 
         public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {

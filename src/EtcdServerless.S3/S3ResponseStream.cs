@@ -1,28 +1,13 @@
 using Amazon.S3.Model;
+using EtcdServerless.Core.IO;
 using EtcdServerless.Core.Storage;
 
 namespace EtcdServerless.S3;
 
 /// <summary>The body of a GET, owning the response (disposing the stream releases the connection).</summary>
-internal sealed class S3ResponseStream(GetObjectResponse response) : Stream
+internal sealed class S3ResponseStream(GetObjectResponse response) : ForwardOnlyReadStream
 {
     private readonly Stream _inner = response.ResponseStream;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -36,9 +21,6 @@ internal sealed class S3ResponseStream(GetObjectResponse response) : Stream
         }
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         try
@@ -50,16 +32,6 @@ internal sealed class S3ResponseStream(GetObjectResponse response) : Stream
             throw new BackupStoreException($"Reading '{response.Key}' was interrupted.", ex);
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

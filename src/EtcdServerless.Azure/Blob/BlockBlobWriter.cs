@@ -6,6 +6,7 @@ using Azure;
 using Azure.Storage;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using EtcdServerless.Core.IO;
 using EtcdServerless.Core.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -222,35 +223,17 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter
     }
 
     /// <summary>The write-only, forward-only stream handed to the producer.</summary>
-    private sealed class WriteStream(BlockBlobWriter owner) : Stream
+    private sealed class WriteStream(BlockBlobWriter owner) : ForwardOnlyWriteStream
     {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
         public override bool CanWrite => !owner._disposed && !owner._committed;
 
         public override long Length => owner._length;
-
-        public override long Position
-        {
-            get => owner._length;
-            set => throw new NotSupportedException();
-        }
 
         public override void Flush()
         {
         }
 
         public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {

@@ -135,16 +135,8 @@ internal sealed class SealingSnapshotSink : ISnapshotSink<StagedArtifact>
                 TotalKey = status.TotalKey,
                 Hash = status.Hash,
             },
-            Artifact = new ArtifactInfo
-            {
-                Name = _artifactName,
-                Sha256 = Convert.ToHexStringLower(envelope.ArtifactSha256!),
-                Size = committed.Length,
-                Compression = envelope.Header.Compression.ToString().ToLowerInvariant(),
-                FormatVersion = envelope.Header.FormatVersion,
-                RetainUntil = committed.RetainUntil ?? _retainUntil,
-            },
-            Key = new KeyReference { Store = _environment.Keys.Description, KekId = _kek.KeyId, KekVersion = _kek.Version },
+            Artifact = ArtifactInfo.Sealed(_artifactName, envelope, committed, _retainUntil),
+            Key = KeyReference.To(_environment.Keys, _kek),
             Durations = new BackupDurations
             {
                 Total = time.GetElapsedTime(_started),

@@ -1,3 +1,7 @@
+using EtcdServerless.Core.Crypto;
+using EtcdServerless.Core.Keys;
+using EtcdServerless.Core.Storage;
+
 namespace EtcdServerless.Core.Catalog;
 
 /// <summary>
@@ -126,6 +130,20 @@ internal sealed record ArtifactInfo
 
     /// <summary>Until when the store keeps the artifact immutable, when known.</summary>
     public DateTimeOffset? RetainUntil { get; init; }
+
+    /// <summary>
+    /// What a finished envelope committed as <paramref name="name"/> is; <paramref name="retainUntil"/> stands in when
+    /// the store does not report the retention it applied.
+    /// </summary>
+    public static ArtifactInfo Sealed(string name, EnvelopeWriteStream envelope, StoredObjectInfo committed, DateTimeOffset? retainUntil) => new()
+    {
+        Name = name,
+        Sha256 = Convert.ToHexStringLower(envelope.ArtifactSha256 ?? throw new InvalidOperationException("the envelope is not finished")),
+        Size = committed.Length,
+        Compression = envelope.Header.Compression.ToString().ToLowerInvariant(),
+        FormatVersion = envelope.Header.FormatVersion,
+        RetainUntil = committed.RetainUntil ?? retainUntil,
+    };
 }
 
 /// <summary>Which KEK wraps the artifact's data key.</summary>
@@ -137,6 +155,9 @@ internal sealed record KeyReference
     public string KekId { get; init; } = "";
 
     public string KekVersion { get; init; } = "";
+
+    /// <summary>The reference to <paramref name="kek"/> in <paramref name="keys"/>.</summary>
+    public static KeyReference To(IKeyStore keys, KeyEncryptionKey kek) => new() { Store = keys.Description, KekId = kek.KeyId, KekVersion = kek.Version };
 }
 
 /// <summary>How long the steps took.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using EtcdServerless.Core.IO;
 
 namespace EtcdServerless.Core.Crypto;
 
@@ -10,7 +11,7 @@ namespace EtcdServerless.Core.Crypto;
 /// The async path double-buffers: chunk N+1 is sealed while chunk N is still being written, so encryption
 /// overlaps the store's I/O (at most two sealed chunks are in memory).
 /// </summary>
-internal sealed class ChunkSealingStream : Stream
+internal sealed class ChunkSealingStream : ForwardOnlyWriteStream
 {
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
@@ -49,21 +50,7 @@ internal sealed class ChunkSealingStream : Stream
 
     public bool IsCompleted => _completed;
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
     public override bool CanWrite => !_disposed && !_completed;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -137,12 +124,6 @@ internal sealed class ChunkSealingStream : Stream
         await _pendingWrite.ConfigureAwait(false);
         await _inner.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     private int Seal(bool final)
     {

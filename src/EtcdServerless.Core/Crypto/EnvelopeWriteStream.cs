@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using EtcdServerless.Core.Keys;
+using EtcdServerless.Core.IO;
 
 namespace EtcdServerless.Core.Crypto;
 
@@ -9,7 +10,7 @@ namespace EtcdServerless.Core.Crypto;
 /// Call <see cref="CompleteAsync"/> to write the final chunk; disposing without it leaves an artifact that
 /// every reader rejects as truncated. Memory is bounded by a few chunk buffers plus the compressor's window (zstd: two plaintext blocks and one output block).
 /// </summary>
-internal sealed class EnvelopeWriteStream : Stream
+internal sealed class EnvelopeWriteStream : ForwardOnlyWriteStream
 {
     private readonly Stream _inner;
     private readonly bool _leaveOpen;
@@ -97,19 +98,7 @@ internal sealed class EnvelopeWriteStream : Stream
         return new EnvelopeWriteStream(inner, leaveOpen, header, sealer, compressor, hash);
     }
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
     public override bool CanWrite => !_disposed && !_completed;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     private Stream Target
     {
@@ -124,8 +113,6 @@ internal sealed class EnvelopeWriteStream : Stream
             return _compressor ?? _sealer;
         }
     }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -167,12 +154,6 @@ internal sealed class EnvelopeWriteStream : Stream
     public override void Flush() => _sealer.Flush();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => _sealer.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using ZstdSharp;
+using EtcdServerless.Core.IO;
 
 namespace EtcdServerless.Core.Crypto;
 
@@ -12,7 +13,7 @@ namespace EtcdServerless.Core.Crypto;
 /// 64 KiB probe of the next is compressed first, so incompressible data costs almost no compression time.
 /// Call <see cref="CompleteAsync"/> to write the last partial block; disposal alone drops it.
 /// </summary>
-internal sealed class ZstdBlockWriteStream : Stream
+internal sealed class ZstdBlockWriteStream : ForwardOnlyWriteStream
 {
     private readonly Stream _inner;
     private readonly int _blockSize;
@@ -47,21 +48,7 @@ internal sealed class ZstdBlockWriteStream : Stream
     /// <summary>Blocks written compressed.</summary>
     public long CompressedBlocks { get; private set; }
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
     public override bool CanWrite => !_disposed;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -195,12 +182,6 @@ internal sealed class ZstdBlockWriteStream : Stream
     {
         // Block boundaries are the writer's: nothing partial is pushed; the sealer flushes on completion.
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

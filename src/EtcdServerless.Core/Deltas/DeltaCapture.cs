@@ -178,16 +178,8 @@ internal sealed class DeltaCapture(BackupEnvironment environment) : IActivity<De
                         Events = records.Events,
                         Revisions = records.Revisions,
                         Plaintext = new DeltaPlaintextInfo { Sha256 = sha, Size = records.Size },
-                        Artifact = new ArtifactInfo
-                        {
-                            Name = artifactName,
-                            Sha256 = Convert.ToHexStringLower(envelope.ArtifactSha256!),
-                            Size = committed.Length,
-                            Compression = envelope.Header.Compression.ToString().ToLowerInvariant(),
-                            FormatVersion = envelope.Header.FormatVersion,
-                            RetainUntil = committed.RetainUntil ?? retainUntil,
-                        },
-                        Key = new KeyReference { Store = environment.Keys.Description, KekId = kek.KeyId, KekVersion = kek.Version },
+                        Artifact = ArtifactInfo.Sealed(artifactName, envelope, committed, retainUntil),
+                        Key = KeyReference.To(environment.Keys, kek),
                         ToolVersion = s_toolVersion,
                     }, kek);
                     await new DeltaCatalog(environment.Store, environment.Keys).WriteManifestAsync(manifest, cancellationToken).ConfigureAwait(false);

@@ -122,16 +122,8 @@ internal sealed class PointInTimeBackup(BackupEnvironment environment)
                 TotalKey = status.TotalKey,
                 Hash = status.Hash,
             },
-            Artifact = new ArtifactInfo
-            {
-                Name = artifactName,
-                Sha256 = Convert.ToHexStringLower(envelope.ArtifactSha256!),
-                Size = committed.Length,
-                Compression = envelope.Header.Compression.ToString().ToLowerInvariant(),
-                FormatVersion = envelope.Header.FormatVersion,
-                RetainUntil = committed.RetainUntil ?? retainUntil,
-            },
-            Key = new KeyReference { Store = environment.Keys.Description, KekId = kek.KeyId, KekVersion = kek.Version },
+            Artifact = ArtifactInfo.Sealed(artifactName, envelope, committed, retainUntil),
+            Key = KeyReference.To(environment.Keys, kek),
             ToolVersion = s_toolVersion,
             Flags = new BackupFlags { Verified = true },
             MaterializedFrom = new MaterializedFromInfo { BaseBackupId = plan.Base.BackupId, Segments = [.. plan.Segments.Select(s => s.SegmentId)] },
