@@ -4,6 +4,7 @@ using EtcdServerless.Cli.Composition;
 using EtcdServerless.Cli.Demo;
 using EtcdServerless.Cli.Output;
 using EtcdServerless.Core.Backup;
+using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
 using EtcdServerless.Workflows.Http;
 using Microsoft.DurableTask.Client;
@@ -71,94 +72,14 @@ internal static class DemoCommand
                 var app = BackupApplication.Create(options, loggerFactory);
                 await using (app.ConfigureAwait(false))
                 {
-                    await progress.StepAsync($"creating the key-encryption key in {app.Keys.Description} (apart from the store)", async ct =>
-                    {
-                        using var kek = await app.Keys.InitializeAsync(ct).ConfigureAwait(false);
-                    }, cancellationToken).ConfigureAwait(false);
-
-                    var result = await progress.StepAsync($"running a scheduled backup through the orchestration runner into {app.Store.Description}",
-                        ct => app.RunBackupAsync(ClusterName, Core.Backup.BackupTrigger.Scheduled, ct), r => r.Succeeded, cancellationToken).ConfigureAwait(false);
-                    if (!result.Succeeded || result.Manifest is null)
-                    {
-                        throw new InvalidOperationException($"the demo backup failed{(result.FailedPhase is null ? "" : $" in {result.FailedPhase}")}: {result.Message}");
-                    }
-
-                    var manifest = result.Manifest;
-                    var listed = await progress.StepAsync("listing the catalog", ct => app.Catalog.ListAsync(ClusterName, ct), cancellationToken).ConfigureAwait(false);
-                    if (!listed.Any(m => m.BackupId == manifest.BackupId))
-                    {
-                        throw new InvalidOperationException($"backup {manifest.BackupId} is missing from the catalog listing");
-                    }
-
-                    var verification = await progress.StepAsync("verifying the backup (download, decrypt, re-check hashes, bbolt, revision, keys)",
-                        ct => app.VerifyAsync(manifest, ct), r => r.Passed, cancellationToken).ConfigureAwait(false);
-                    foreach (var check in verification.Checks)
-                    {
-                        await progress.NoteAsync($"{(check.Passed ? "ok    " : "FAILED")} {check.Name}", cancellationToken).ConfigureAwait(false);
-                    }
-
-                    if (!verification.Passed)
-                    {
-                        throw new InvalidDataException($"backup {manifest.BackupId} failed verification");
-                    }
-
-                    await console.Out.WriteLineAsync().ConfigureAwait(false);
-                    await console.Out.WriteLineAsync("The backup's manifest:").ConfigureAwait(false);
-                    await BackupCommands.WriteManifestAsync(console.Out, manifest, cancellationToken).ConfigureAwait(false);
-                    await console.Out.WriteLineAsync().ConfigureAwait(false);
-
-                    var late = await progress.StepAsync($"writing {PostBackupKeys} keys after the backup (the restore must make them disappear)", async ct =>
-                    {
-                        using var client = Client(clusterOptions, cluster.ClientUrls[0]);
-                        await SampleData.WritePostBackupAsync(client, PostBackupKeys, ct).ConfigureAwait(false);
-                        return await client.CountAsync(SampleData.PostBackupPrefix, ct).ConfigureAwait(false);
-                    }, cancellationToken).ConfigureAwait(false);
-                    await progress.NoteAsync($"{late} post-backup keys present", cancellationToken).ConfigureAwait(false);
-
-                    await progress.StepAsync("the disaster: stopping every member and deleting every data directory", async ct =>
-                    {
-                        await cluster.DestroyDataAsync(ct).ConfigureAwait(false);
-                        var running = await cluster.RunningAsync(ct).ConfigureAwait(false);
-                        if (running != 0)
-                        {
-                            throw new InvalidOperationException($"{running} member(s) still run after the stop");
-                        }
-                    }, cancellationToken).ConfigureAwait(false);
-
-                    var restored = await progress.StepAsync("restoring the cluster from the backup through the member agents (mutual TLS)",
-                        ct => RestoreAsync(app, manifest.BackupId, ct), r => r.Outcome == RestoreOutcome.Succeeded, cancellationToken).ConfigureAwait(false);
-                    await WriteRestoreAsync(console.Out, restored).ConfigureAwait(false);
-                    if (restored.Outcome != RestoreOutcome.Succeeded)
-                    {
-                        throw new InvalidOperationException($"the demo restore ended {restored.Outcome} in phase {restored.Phase}: {restored.Error}");
-                    }
-
-                    var (sample, after) = await progress.StepAsync<(long Sample, long After)>("checking the restored data (sample keys back, post-backup keys gone)", async ct =>
-                    {
-                        var counts = new List<(long Sample, long After)>();
-                        foreach (var url in cluster.ClientUrls)
-                        {
-                            using var client = Client(clusterOptions, url);
-                            var all = await client.CountAsync("/registry/", ct).ConfigureAwait(false);
-                            var gone = await client.CountAsync(SampleData.PostBackupPrefix, ct).ConfigureAwait(false);
-                            counts.Add((all - gone, gone));
-                        }
-
-                        if (counts.Any(c => c.Sample != written || c.After != 0))
-                        {
-                            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                                $"restored data mismatch (per member sample/post-backup keys: {string.Join(", ", counts.Select(c => $"{c.Sample}/{c.After}"))}; expected {written}/0)"));
-                        }
-
-                        return counts[0];
-                    }, cancellationToken).ConfigureAwait(false);
-                    await progress.NoteAsync(string.Create(CultureInfo.InvariantCulture, $"every member: {sample} of {written} sample keys present, {after} of {PostBackupKeys} post-backup keys present"), cancellationToken).ConfigureAwait(false);
+                    var (manifest, backups, checks) = await BackupAndVerifyAsync(console, progress, app, cancellationToken).ConfigureAwait(false);
+                    var (sample, after) = await LoseAndRestoreAsync(console, progress, app, cluster, clusterOptions, manifest.BackupId, written, cancellationToken).ConfigureAwait(false);
 
                     await console.Out.WriteLineAsync().ConfigureAwait(false);
                     await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                         $"restore check: {sample}/{written} sample keys back on all {cluster.Members.Count} members, {after}/{PostBackupKeys} post-backup keys left")).ConfigureAwait(false);
                     await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"demo succeeded: {listed.Count} backup(s) in the catalog, {verification.Checks.Count} verification checks passed, restored through {cluster.Members.Count} agents and verified, in {watch.Elapsed.TotalSeconds:F1}s.")).ConfigureAwait(false);
+                        $"demo succeeded: {backups} backup(s) in the catalog, {checks} verification checks passed, restored through {cluster.Members.Count} agents and verified, in {watch.Elapsed.TotalSeconds:F1}s.")).ConfigureAwait(false);
                 }
             }
 
@@ -181,6 +102,107 @@ internal static class DemoCommand
         }
     }
 
+    /// <summary>
+    /// The backup half of the demo: the key-encryption key, a scheduled backup through the orchestration runner, the
+    /// catalog listing and the verification. Returns the manifest and the counts the closing line reports.
+    /// </summary>
+    private static async Task<(BackupManifest Manifest, int Backups, int Checks)> BackupAndVerifyAsync(CliConsole console, CliProgress progress, BackupApplication app, CancellationToken cancellationToken)
+    {
+        await progress.StepAsync($"creating the key-encryption key in {app.Keys.Description} (apart from the store)", async ct =>
+        {
+            using var kek = await app.Keys.InitializeAsync(ct).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+
+        var result = await progress.StepAsync($"running a scheduled backup through the orchestration runner into {app.Store.Description}",
+            ct => app.RunBackupAsync(ClusterName, Core.Backup.BackupTrigger.Scheduled, ct), r => r.Succeeded, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded || result.Manifest is null)
+        {
+            throw new InvalidOperationException($"the demo backup failed{(result.FailedPhase is null ? "" : $" in {result.FailedPhase}")}: {result.Message}");
+        }
+
+        var manifest = result.Manifest;
+        var listed = await progress.StepAsync("listing the catalog", ct => app.Catalog.ListAsync(ClusterName, ct), cancellationToken).ConfigureAwait(false);
+        if (!listed.Any(m => m.BackupId == manifest.BackupId))
+        {
+            throw new InvalidOperationException($"backup {manifest.BackupId} is missing from the catalog listing");
+        }
+
+        var verification = await progress.StepAsync("verifying the backup (download, decrypt, re-check hashes, bbolt, revision, keys)",
+            ct => app.VerifyAsync(manifest, ct), r => r.Passed, cancellationToken).ConfigureAwait(false);
+        foreach (var check in verification.Checks)
+        {
+            await progress.NoteAsync($"{(check.Passed ? "ok    " : "FAILED")} {check.Name}", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!verification.Passed)
+        {
+            throw new InvalidDataException($"backup {manifest.BackupId} failed verification");
+        }
+
+        await console.Out.WriteLineAsync().ConfigureAwait(false);
+        await console.Out.WriteLineAsync("The backup's manifest:").ConfigureAwait(false);
+        await BackupCommands.WriteManifestAsync(console.Out, manifest, cancellationToken).ConfigureAwait(false);
+        await console.Out.WriteLineAsync().ConfigureAwait(false);
+
+        return (manifest, listed.Count, verification.Checks.Count);
+    }
+
+    /// <summary>
+    /// The restore half of the demo: keys written after the backup, the loss of every data directory, the restore
+    /// through the member agents, and the check that every member holds the sample keys and none written after.
+    /// </summary>
+    private static async Task<(long Sample, long After)> LoseAndRestoreAsync(
+        CliConsole console, CliProgress progress, BackupApplication app, DemoAgents cluster, ClusterOptions clusterOptions, string backupId, int written, CancellationToken cancellationToken)
+    {
+        var late = await progress.StepAsync($"writing {PostBackupKeys} keys after the backup (the restore must make them disappear)", async ct =>
+        {
+            using var client = Client(clusterOptions, cluster.ClientUrls[0]);
+            await SampleData.WritePostBackupAsync(client, PostBackupKeys, ct).ConfigureAwait(false);
+            return await client.CountAsync(SampleData.PostBackupPrefix, ct).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        await progress.NoteAsync($"{late} post-backup keys present", cancellationToken).ConfigureAwait(false);
+
+        await progress.StepAsync("the disaster: stopping every member and deleting every data directory", async ct =>
+        {
+            await cluster.DestroyDataAsync(ct).ConfigureAwait(false);
+            var running = await cluster.RunningAsync(ct).ConfigureAwait(false);
+            if (running != 0)
+            {
+                throw new InvalidOperationException($"{running} member(s) still run after the stop");
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        var restored = await progress.StepAsync("restoring the cluster from the backup through the member agents (mutual TLS)",
+            ct => RestoreAsync(app, backupId, ct), r => r.Outcome == RestoreOutcome.Succeeded, cancellationToken).ConfigureAwait(false);
+        await WriteRestoreAsync(console.Out, restored).ConfigureAwait(false);
+        if (restored.Outcome != RestoreOutcome.Succeeded)
+        {
+            throw new InvalidOperationException($"the demo restore ended {restored.Outcome} in phase {restored.Phase}: {restored.Error}");
+        }
+
+        var (sample, after) = await progress.StepAsync<(long Sample, long After)>("checking the restored data (sample keys back, post-backup keys gone)", async ct =>
+        {
+            var counts = new List<(long Sample, long After)>();
+            foreach (var url in cluster.ClientUrls)
+            {
+                using var client = Client(clusterOptions, url);
+                var all = await client.CountAsync("/registry/", ct).ConfigureAwait(false);
+                var gone = await client.CountAsync(SampleData.PostBackupPrefix, ct).ConfigureAwait(false);
+                counts.Add((all - gone, gone));
+            }
+
+            if (counts.Any(c => c.Sample != written || c.After != 0))
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"restored data mismatch (per member sample/post-backup keys: {string.Join(", ", counts.Select(c => $"{c.Sample}/{c.After}"))}; expected {written}/0)"));
+            }
+
+            return counts[0];
+        }, cancellationToken).ConfigureAwait(false);
+        await progress.NoteAsync(string.Create(CultureInfo.InvariantCulture, $"every member: {sample} of {written} sample keys present, {after} of {PostBackupKeys} post-backup keys present"), cancellationToken).ConfigureAwait(false);
+
+        return (sample, after);
+    }
     private const int PostBackupKeys = 12;
 
     private static EtcdServerless.Etcd.Client.EtcdClient Client(ClusterOptions cluster, string url)

@@ -6,6 +6,7 @@ using EtcdServerless.Core.Crypto;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Storage;
 using EtcdServerless.Etcd.Inspection;
+using Microsoft.Win32.SafeHandles;
 
 namespace EtcdServerless.Core.Backup;
 
@@ -94,10 +95,7 @@ internal sealed class BackupVerifier(IBackupStore store, IKeyStore keys, string?
             checks.Insert(1, Compare("artifact.sha256", manifest.Artifact.Sha256, Convert.ToHexStringLower(cipherHash.GetHashAndReset())));
 
             // Identity: the manifest's MAC and the artifact header's bound identity (a replay under a new id fails here).
-            foreach (var (name, passed, detail) in await ManifestAuthenticator.CheckAsync(manifest, header, keys, new BackupCatalog(store), cancellationToken).ConfigureAwait(false))
-            {
-                checks.Add(new VerificationCheck(name, passed, Detail: detail));
-            }
+            await AddIdentityChecksAsync(manifest, header, checks, cancellationToken).ConfigureAwait(false);
 
             if (!checks.Single(c => c.Name == "decrypt").Passed)
             {
@@ -107,28 +105,42 @@ internal sealed class BackupVerifier(IBackupStore store, IKeyStore keys, string?
             checks.Add(Compare("snapshot.size", manifest.Snapshot.Size, plainSize));
             checks.Add(Compare("snapshot.sha256", manifest.Snapshot.Sha256, Convert.ToHexStringLower(plainHash.GetHashAndReset())));
             await temp.FlushAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                var status = await SnapshotInspector.InspectAsync(temp.SafeFileHandle, new SnapshotInspectionOptions
-                {
-                    Trailer = SnapshotTrailerMode.Present,
-                    VerifyTrailer = true,
-                    TotalKeySemantics = manifest.Source.EtcdVersion.StartsWith("3.6", StringComparison.Ordinal) ? TotalKeySemantics.Etcd36 : TotalKeySemantics.Etcd34,
-                }, cancellationToken).ConfigureAwait(false);
-                checks.Add(new VerificationCheck("snapshot.structure", true, Detail: "sha256 trailer and bbolt structure valid"));
-                checks.Add(Compare("snapshot.revision", manifest.Snapshot.Revision, status.Revision));
-                checks.Add(Compare("snapshot.totalKey", manifest.Snapshot.TotalKey, status.TotalKey));
-                checks.Add(Compare("snapshot.hash", manifest.Snapshot.Hash, status.Hash));
-            }
-            catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
-            {
-                checks.Add(new VerificationCheck("snapshot.structure", false, Detail: ex.Message));
-            }
+            await InspectSnapshotAsync(temp.SafeFileHandle, manifest, checks, cancellationToken).ConfigureAwait(false);
         }
 
         // The second artifact, when the backup has one (docs/format.md).
         checks.AddRange(await BundleVerifier.VerifyAsync(store, keys, manifest, cancellationToken).ConfigureAwait(false));
         return Result();
+    }
+
+    private async Task AddIdentityChecksAsync(BackupManifest manifest, EnvelopeHeader? header, List<VerificationCheck> checks, CancellationToken cancellationToken)
+    {
+        foreach (var (name, passed, detail) in await ManifestAuthenticator.CheckAsync(manifest, header, keys, new BackupCatalog(store), cancellationToken).ConfigureAwait(false))
+        {
+            checks.Add(new VerificationCheck(name, passed, Detail: detail));
+        }
+    }
+
+    /// <summary>The decrypted snapshot as etcd would read it: trailer, bbolt structure, revision, live keys and hash.</summary>
+    private static async Task InspectSnapshotAsync(SafeFileHandle snapshot, BackupManifest manifest, List<VerificationCheck> checks, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var status = await SnapshotInspector.InspectAsync(snapshot, new SnapshotInspectionOptions
+            {
+                Trailer = SnapshotTrailerMode.Present,
+                VerifyTrailer = true,
+                TotalKeySemantics = manifest.Source.EtcdVersion.StartsWith("3.6", StringComparison.Ordinal) ? TotalKeySemantics.Etcd36 : TotalKeySemantics.Etcd34,
+            }, cancellationToken).ConfigureAwait(false);
+            checks.Add(new VerificationCheck("snapshot.structure", true, Detail: "sha256 trailer and bbolt structure valid"));
+            checks.Add(Compare("snapshot.revision", manifest.Snapshot.Revision, status.Revision));
+            checks.Add(Compare("snapshot.totalKey", manifest.Snapshot.TotalKey, status.TotalKey));
+            checks.Add(Compare("snapshot.hash", manifest.Snapshot.Hash, status.Hash));
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
+        {
+            checks.Add(new VerificationCheck("snapshot.structure", false, Detail: ex.Message));
+        }
     }
 
     private static VerificationCheck Compare<T>(string name, T expected, T actual) =>

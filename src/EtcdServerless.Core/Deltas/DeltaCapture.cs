@@ -81,32 +81,7 @@ internal sealed class DeltaCapture(BackupEnvironment environment) : IActivity<De
                 // Read once, at the start: the segment ends here even while writes go on.
                 var captured = environment.Time.GetUtcNow();
                 var current = (await client.StatusAsync(cancellationToken).ConfigureAwait(false)).Header.Revision;
-                var start = last is not null
-                    ? new ChainStart(last.ToRevision, last.SegmentId, null)
-                    : new ChainStart(newestFull!.Snapshot.Revision, null, newestFull.BackupId);
-                try
-                {
-                    var result = await CaptureAsync(input.Cluster, client, source.Endpoint, kek, start, current, captured, cancellationToken).ConfigureAwait(false);
-                    return await PruneAsync(result, cancellationToken).ConfigureAwait(false);
-                }
-                catch (EtcdCompactedException ex) when (last is not null && newestFull is not null && newestFull.Snapshot.Revision > last.ToRevision)
-                {
-                    // The chain cannot continue, but a newer full backup covers the lost revisions: start over from it.
-                    _logger.DeltaChainRestarted(input.Cluster, newestFull.BackupId, newestFull.Snapshot.Revision, last.SegmentId);
-                    try
-                    {
-                        return await CaptureAsync(input.Cluster, client, source.Endpoint, kek,
-                            new ChainStart(newestFull.Snapshot.Revision, null, newestFull.BackupId), current, captured, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (EtcdCompactedException again)
-                    {
-                        return Gap(input.Cluster, again, ex);
-                    }
-                }
-                catch (EtcdCompactedException ex)
-                {
-                    return Gap(input.Cluster, ex, null);
-                }
+                return await CaptureChainAsync(input.Cluster, client, source.Endpoint, kek, last, newestFull, current, captured, cancellationToken).ConfigureAwait(false);
             }
             catch (EtcdException ex)
             {
@@ -116,6 +91,41 @@ internal sealed class DeltaCapture(BackupEnvironment environment) : IActivity<De
             {
                 return Failed(input.Cluster, $"Writing the delta segment failed: {ex.Message}");
             }
+        }
+    }
+
+    /// <summary>
+    /// Captures the next segment of the chain (after the last segment, or from the newest full backup). When etcd has
+    /// compacted the chain's next revision but a newer full backup covers the lost ones, the chain starts over from it.
+    /// </summary>
+    private async Task<DeltaCaptureResult> CaptureChainAsync(
+        string cluster, EtcdClient client, Uri source, KeyEncryptionKey kek, DeltaManifest? last, BackupManifest? newestFull, long current, DateTimeOffset captured, CancellationToken cancellationToken)
+    {
+        var start = last is not null
+            ? new ChainStart(last.ToRevision, last.SegmentId, null)
+            : new ChainStart(newestFull!.Snapshot.Revision, null, newestFull.BackupId);
+        try
+        {
+            var result = await CaptureAsync(cluster, client, source, kek, start, current, captured, cancellationToken).ConfigureAwait(false);
+            return await PruneAsync(result, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EtcdCompactedException ex) when (last is not null && newestFull is not null && newestFull.Snapshot.Revision > last.ToRevision)
+        {
+            // The chain cannot continue, but a newer full backup covers the lost revisions: start over from it.
+            _logger.DeltaChainRestarted(cluster, newestFull.BackupId, newestFull.Snapshot.Revision, last.SegmentId);
+            try
+            {
+                return await CaptureAsync(cluster, client, source, kek,
+                    new ChainStart(newestFull.Snapshot.Revision, null, newestFull.BackupId), current, captured, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EtcdCompactedException again)
+            {
+                return Gap(cluster, again, ex);
+            }
+        }
+        catch (EtcdCompactedException ex)
+        {
+            return Gap(cluster, ex, null);
         }
     }
 

@@ -44,63 +44,15 @@ internal sealed class SnapshotSourceSelector
         var rejected = new List<SnapshotSourceRejection>();
 
         // Discover members that were not configured, from the first member that answers MemberList.
-        IReadOnlyList<EtcdMember>? members = null;
-        foreach (var probe in probes.Where(p => p.Status is not null))
-        {
-            try
-            {
-                using var client = CreateClient(probe.Endpoint);
-                members = (await client.MemberListAsync(cancellationToken).ConfigureAwait(false)).Members;
-                break;
-            }
-            catch (EtcdException ex)
-            {
-                warnings.Add($"member list from {probe.Endpoint} failed: {ex.Message}");
-            }
-        }
+        var members = await ListMembersAsync(probes, warnings, cancellationToken).ConfigureAwait(false);
 
         if (members is not null && _options.DiscoverMembers)
         {
-            var knownIds = probes.Where(p => p.Status is not null).Select(p => p.Status!.Header.MemberId).ToHashSet();
-            var extra = new List<Uri>();
-            foreach (var member in members.Where(m => !knownIds.Contains(m.Id)))
-            {
-                var url = member.ClientUrls.FirstOrDefault(u => Uri.TryCreate(u, UriKind.Absolute, out _));
-                if (url is null)
-                {
-                    rejected.Add(new SnapshotSourceRejection(null, NameOf(member), "member has no client URL (not started yet)"));
-                    continue;
-                }
-
-                var uri = Normalize(new Uri(url));
-                if (!configured.Contains(uri))
-                {
-                    extra.Add(uri);
-                }
-            }
-
-            probes.AddRange(await Task.WhenAll(extra.Select(e => ProbeAsync(e, cancellationToken))).ConfigureAwait(false));
+            probes.AddRange(await ProbeUnconfiguredAsync(probes, configured, members, rejected, cancellationToken).ConfigureAwait(false));
         }
 
         // Cluster-wide alarms (one call answers for every member).
-        var alarms = new Dictionary<ulong, EtcdAlarmType>();
-        foreach (var probe in probes.Where(p => p.Status is not null))
-        {
-            try
-            {
-                using var client = CreateClient(probe.Endpoint);
-                foreach (var alarm in await client.AlarmListAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    alarms[alarm.MemberId] = alarm.Alarm > alarms.GetValueOrDefault(alarm.MemberId) ? alarm.Alarm : alarms.GetValueOrDefault(alarm.MemberId);
-                }
-
-                break;
-            }
-            catch (EtcdException ex)
-            {
-                warnings.Add($"alarm list from {probe.Endpoint} failed: {ex.Message}");
-            }
-        }
+        var alarms = await ListAlarmsAsync(probes, warnings, cancellationToken).ConfigureAwait(false);
 
         var reachable = probes.Where(p => p.Status is not null).ToList();
         foreach (var probe in probes.Where(p => p.Status is null))
@@ -126,30 +78,8 @@ internal sealed class SnapshotSourceSelector
                 continue; // Same member reached under two URLs: keep the first (configured) one.
             }
 
-            string? reason = null;
-            if (s.Header.ClusterId != clusterId)
-            {
-                reason = $"belongs to cluster {s.Header.ClusterId:x}, not {clusterId:x}";
-            }
-            else if (s.Leader == 0)
-            {
-                reason = "has no leader";
-            }
-            else if (s.Errors.Count > 0)
-            {
-                reason = "reports errors: " + string.Join("; ", s.Errors);
-            }
-            else if (alarms.GetValueOrDefault(s.Header.MemberId) == EtcdAlarmType.Corrupt)
-            {
-                reason = "has a CORRUPT alarm";
-            }
-
             var lag = leaderApplied > s.RaftAppliedIndex ? leaderApplied - s.RaftAppliedIndex : 0;
-            if (reason is null && lag > _options.MaxAppliedIndexLag)
-            {
-                reason = $"applied index {s.RaftAppliedIndex} is {lag} behind the leader's {leaderApplied} (limit {_options.MaxAppliedIndexLag})";
-            }
-
+            var reason = RejectionReason(s, clusterId, alarms, leaderApplied, lag);
             if (reason is not null)
             {
                 rejected.Add(new SnapshotSourceRejection(probe.Endpoint, name, reason));
@@ -169,6 +99,13 @@ internal sealed class SnapshotSourceSelector
             }, tier, lag));
         }
 
+        return Plan(ranked, rejected, clusterId, leaderId, warnings);
+    }
+
+    /// <summary>The candidates best first (tier, then lag, then name), with the rejections and warnings.</summary>
+    private SnapshotSourcePlan Plan(
+        List<(SnapshotSourceCandidate Candidate, int Tier, ulong Lag)> ranked, List<SnapshotSourceRejection> rejected, ulong clusterId, ulong leaderId, List<string> warnings)
+    {
         var plan = new SnapshotSourcePlan(
             [.. ranked.OrderBy(r => r.Tier).ThenBy(r => r.Lag).ThenBy(r => r.Candidate.Name, StringComparer.Ordinal).Select(r => r.Candidate)],
             rejected)
@@ -183,6 +120,104 @@ internal sealed class SnapshotSourceSelector
         }
 
         return plan;
+    }
+
+    /// <summary>The members as the first reachable endpoint that answers MemberList reports them; null when none does.</summary>
+    private async Task<IReadOnlyList<EtcdMember>?> ListMembersAsync(IEnumerable<Probe> probes, List<string> warnings, CancellationToken cancellationToken)
+    {
+        foreach (var probe in probes.Where(p => p.Status is not null))
+        {
+            try
+            {
+                using var client = CreateClient(probe.Endpoint);
+                return (await client.MemberListAsync(cancellationToken).ConfigureAwait(false)).Members;
+            }
+            catch (EtcdException ex)
+            {
+                warnings.Add($"member list from {probe.Endpoint} failed: {ex.Message}");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Probes the members that were not configured; a member without a client URL yet is rejected.</summary>
+    private async Task<Probe[]> ProbeUnconfiguredAsync(
+        List<Probe> probes, List<Uri> configured, IReadOnlyList<EtcdMember> members, List<SnapshotSourceRejection> rejected, CancellationToken cancellationToken)
+    {
+        var knownIds = probes.Where(p => p.Status is not null).Select(p => p.Status!.Header.MemberId).ToHashSet();
+        var extra = new List<Uri>();
+        foreach (var member in members.Where(m => !knownIds.Contains(m.Id)))
+        {
+            var url = member.ClientUrls.FirstOrDefault(u => Uri.TryCreate(u, UriKind.Absolute, out _));
+            if (url is null)
+            {
+                rejected.Add(new SnapshotSourceRejection(null, NameOf(member), "member has no client URL (not started yet)"));
+                continue;
+            }
+
+            var uri = Normalize(new Uri(url));
+            if (!configured.Contains(uri))
+            {
+                extra.Add(uri);
+            }
+        }
+
+        return await Task.WhenAll(extra.Select(e => ProbeAsync(e, cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <summary>Each member's worst alarm, from the first reachable endpoint that answers AlarmList.</summary>
+    private async Task<Dictionary<ulong, EtcdAlarmType>> ListAlarmsAsync(IEnumerable<Probe> probes, List<string> warnings, CancellationToken cancellationToken)
+    {
+        var alarms = new Dictionary<ulong, EtcdAlarmType>();
+        foreach (var probe in probes.Where(p => p.Status is not null))
+        {
+            try
+            {
+                using var client = CreateClient(probe.Endpoint);
+                foreach (var alarm in await client.AlarmListAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    alarms[alarm.MemberId] = alarm.Alarm > alarms.GetValueOrDefault(alarm.MemberId) ? alarm.Alarm : alarms.GetValueOrDefault(alarm.MemberId);
+                }
+
+                break;
+            }
+            catch (EtcdException ex)
+            {
+                warnings.Add($"alarm list from {probe.Endpoint} failed: {ex.Message}");
+            }
+        }
+
+        return alarms;
+    }
+
+    /// <summary>Why a reachable member cannot be the snapshot source, or null when it can.</summary>
+    private string? RejectionReason(EtcdStatus s, ulong clusterId, Dictionary<ulong, EtcdAlarmType> alarms, ulong leaderApplied, ulong lag)
+    {
+        string? reason = null;
+        if (s.Header.ClusterId != clusterId)
+        {
+            reason = $"belongs to cluster {s.Header.ClusterId:x}, not {clusterId:x}";
+        }
+        else if (s.Leader == 0)
+        {
+            reason = "has no leader";
+        }
+        else if (s.Errors.Count > 0)
+        {
+            reason = "reports errors: " + string.Join("; ", s.Errors);
+        }
+        else if (alarms.GetValueOrDefault(s.Header.MemberId) == EtcdAlarmType.Corrupt)
+        {
+            reason = "has a CORRUPT alarm";
+        }
+
+        if (reason is null && lag > _options.MaxAppliedIndexLag)
+        {
+            reason = $"applied index {s.RaftAppliedIndex} is {lag} behind the leader's {leaderApplied} (limit {_options.MaxAppliedIndexLag})";
+        }
+
+        return reason;
     }
 
     private async Task<Probe> ProbeAsync(Uri endpoint, CancellationToken cancellationToken)

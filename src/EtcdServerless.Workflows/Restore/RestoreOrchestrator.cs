@@ -98,6 +98,35 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
         var preflights = await Task.WhenAll(input.Members.Select(m =>
             context.CallActivityAsync<PreflightOutput>(PreflightMemberActivity.ActivityName, new PreflightInput(m, backup.SnapshotSize)))).ConfigureAwait(true);
         var restoreId = input.RestoreId ?? $"r{context.NewGuid():N}"[..17];
+        var (plan, problems) = BuildPlan(input, resolved, backup, preflights, restoreId, pointInTime);
+        if (problems.Count > 0)
+        {
+            return Finish(RestoreOutcome.Rejected, "plan", "preflight failed, nothing was touched: " + string.Join("; ", problems), plan);
+        }
+
+        if (input.DryRun)
+        {
+            return Finish(RestoreOutcome.Planned, "plan", null, plan);
+        }
+
+        // 2-5. Stop, upload, restore (and the bundle), start: a result here means the restore ended early.
+        var (ended, restored) = await RunMemberStepsAsync(context, input, plan, reports, Finish).ConfigureAwait(true);
+        if (ended is not null)
+        {
+            return ended;
+        }
+
+        // 6. Verify from the outside.
+        return await VerifyAsync(context, input, plan, restored, reports, Finish).ConfigureAwait(true);
+    }
+
+    /// <summary>
+    /// The plan from the resolved backup and every agent's preflight: each member's restore command, the checks that
+    /// passed and the problems that refuse the restore. Pure (no context), so it cannot disturb the replay.
+    /// </summary>
+    private static (RestorePlan Plan, List<string> Problems) BuildPlan(
+        RestoreRequest input, ResolveBackupOutput resolved, RestoreBackupInfo backup, PreflightOutput[] preflights, string restoreId, string? pointInTime)
+    {
         var token = string.IsNullOrWhiteSpace(input.Token) ? $"{input.Cluster}-{restoreId}" : input.Token;
         var initialCluster = string.Join(",", input.Members.Select(m => $"{m.Name}={m.PeerUrl}"));
         var checks = new List<string>(resolved.Checks);
@@ -141,22 +170,31 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
             Checks = checks,
             PointInTime = pointInTime,
         };
-        if (problems.Count > 0)
-        {
-            return Finish(RestoreOutcome.Rejected, "plan", "preflight failed, nothing was touched: " + string.Join("; ", problems), plan);
-        }
+        return (plan, problems);
+    }
 
-        if (input.DryRun)
-        {
-            return Finish(RestoreOutcome.Planned, "plan", null, plan);
-        }
-
+    /// <summary>
+    /// Stops every member, streams the snapshot to all, restores each (and, opted in, the control-plane bundle), then
+    /// starts all together. A failure before the start rolls every member back. Returns the result when the restore
+    /// ended here, else the members' restore outputs for the verification. The activities run in the same order as always.
+    /// </summary>
+    private static async Task<(RestoreResult? Ended, IReadOnlyList<MemberStepOutput> Restored)> RunMemberStepsAsync(
+        TaskOrchestrationContext context,
+        RestoreRequest input,
+        RestorePlan plan,
+        Dictionary<string, MemberTrack> reports,
+        Func<RestoreOutcome, string, string?, RestorePlan?, RestoreVerification?, RestoreResult> finish)
+    {
+        var restoreId = plan.RestoreId;
+        var backup = plan.Backup;
+        var token = plan.Token;
+        var initialCluster = plan.InitialCluster;
         // 2. Stop every member.
         SetProgress(context, "stop", reports);
         var stopped = await FanOutAsync(context, StopMemberActivity.ActivityName, input.Members.Select(m => new MemberStepInput(restoreId, m)), reports).ConfigureAwait(true);
         if (stopped.Any(s => !s.Succeeded))
         {
-            return await RollBackAsync(context, input, restoreId, reports, "stop", stopped, plan, Finish).ConfigureAwait(true);
+            return (await RollBackAsync(context, input, restoreId, reports, "stop", stopped, plan, finish).ConfigureAwait(true), []);
         }
 
         // 3. The artifact is read and decrypted once and streamed to every agent at the same time.
@@ -170,7 +208,7 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
 
         if (delivered.Members.Any(s => !s.Succeeded))
         {
-            return await RollBackAsync(context, input, restoreId, reports, "upload", delivered.Members, plan, Finish).ConfigureAwait(true);
+            return (await RollBackAsync(context, input, restoreId, reports, "upload", delivered.Members, plan, finish).ConfigureAwait(true), []);
         }
 
         // 4. Restore every member from the same snapshot with the same token and initial cluster.
@@ -192,7 +230,7 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
             }) { SnapshotDelivered = true }), reports).ConfigureAwait(true);
         if (restored.Any(s => !s.Succeeded))
         {
-            return await RollBackAsync(context, input, restoreId, reports, "restore", restored, plan, Finish).ConfigureAwait(true);
+            return (await RollBackAsync(context, input, restoreId, reports, "restore", restored, plan, finish).ConfigureAwait(true), []);
         }
 
         // 4b. Opt-in: the control-plane bundle back on every member, before any starts (a failure rolls back like a restore's).
@@ -202,7 +240,7 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
             var bundled = await FanOutAsync(context, RestoreBundleActivity.ActivityName, input.Members.Select(m => new RestoreBundleInput(restoreId, input.Cluster, backup.BackupId, m)), reports).ConfigureAwait(true);
             if (bundled.Any(s => !s.Succeeded))
             {
-                return await RollBackAsync(context, input, restoreId, reports, "bundle", bundled, plan, Finish).ConfigureAwait(true);
+                return (await RollBackAsync(context, input, restoreId, reports, "bundle", bundled, plan, finish).ConfigureAwait(true), []);
             }
         }
 
@@ -211,13 +249,24 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
         var startedMembers = await FanOutAsync(context, StartMemberActivity.ActivityName, input.Members.Select(m => new MemberStepInput(restoreId, m)), reports).ConfigureAwait(true);
         if (startedMembers.Any(s => !s.Succeeded))
         {
-            return Finish(RestoreOutcome.Failed, "start", "some members did not start: " + string.Join("; ", startedMembers.Where(s => !s.Succeeded).Select(s => $"{s.Name}: {s.Error}")), plan);
+            return (finish(RestoreOutcome.Failed, "start", "some members did not start: " + string.Join("; ", startedMembers.Where(s => !s.Succeeded).Select(s => $"{s.Name}: {s.Error}")), plan, null), []);
         }
 
-        // 6. Verify from the outside.
+        return (null, restored);
+    }
+
+    /// <summary>Checks the restored cluster from the outside: revision, live keys and health on every member.</summary>
+    private static async Task<RestoreResult> VerifyAsync(
+        TaskOrchestrationContext context,
+        RestoreRequest input,
+        RestorePlan plan,
+        IReadOnlyList<MemberStepOutput> restored,
+        Dictionary<string, MemberTrack> reports,
+        Func<RestoreOutcome, string, string?, RestorePlan?, RestoreVerification?, RestoreResult> finish)
+    {
         SetProgress(context, "verify", reports);
         var liveKeys = restored.Select(r => r.SnapshotLiveKeys).Distinct().ToList();
-        var expectedRevision = backup.Revision + (input.BumpRevision ?? 0);
+        var expectedRevision = plan.Backup.Revision + (input.BumpRevision ?? 0);
         var verification = await context.CallActivityAsync<RestoreVerification>(VerifyClusterActivity.ActivityName, new VerifyInput(
             input.Cluster, input.Members, expectedRevision, liveKeys.Count == 1 ? liveKeys[0] : null)).ConfigureAwait(true);
         if (liveKeys.Count != 1)
@@ -227,8 +276,8 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
 
         SetProgress(context, verification.Succeeded ? "done" : "verify failed", reports);
         return verification.Succeeded
-            ? Finish(RestoreOutcome.Succeeded, "done", null, plan, verification)
-            : Finish(RestoreOutcome.Failed, "verify", "verification failed: " + string.Join("; ", verification.Problems), plan, verification);
+            ? finish(RestoreOutcome.Succeeded, "done", null, plan, verification)
+            : finish(RestoreOutcome.Failed, "verify", "verification failed: " + string.Join("; ", verification.Problems), plan, verification);
     }
 
     private static async Task<RestoreResult> RollBackAsync(

@@ -70,23 +70,10 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
             return new ResolveBackupOutput(null, $"backup '{backupId}' was never verified; refusing to restore it", checks);
         }
 
-        EnvelopeHeader header;
-        try
+        var (header, keyError) = await CheckKeyAsync(manifest, backupId, checks, cancellationToken).ConfigureAwait(false);
+        if (header is null)
         {
-            // Opening the envelope reads its header, fetches the KEK version and unwraps the data key: the key check.
-            var artifact = await services.Store.OpenReadAsync(manifest.Artifact.Name, 0, null, cancellationToken).ConfigureAwait(false);
-            await using (artifact.ConfigureAwait(false))
-            {
-                var plain = await EnvelopeReadStream.OpenAsync(artifact, services.Keys, leaveOpen: true, cancellationToken).ConfigureAwait(false);
-                header = plain.Header;
-                await plain.DisposeAsync().ConfigureAwait(false);
-            }
-
-            checks.Add($"ok: key {manifest.Key.KekId}/{manifest.Key.KekVersion} unwraps the backup's data key");
-        }
-        catch (Exception ex) when (ex is EnvelopeException or BackupStoreException or KeyNotFoundException or IOException or System.Security.Cryptography.CryptographicException)
-        {
-            return new ResolveBackupOutput(null, $"key check failed for backup '{backupId}': {ex.Message}", checks);
+            return new ResolveBackupOutput(null, keyError, checks);
         }
 
         // Identity: never restore an old backup presented under a newer id (manifest MAC + the artifact's bound identity).
@@ -101,23 +88,47 @@ internal sealed class ResolveBackupActivity(RestoreServices services) : IActivit
             checks.Add($"ok: {name}: {detail}");
         }
 
-        return new ResolveBackupOutput(
-            new RestoreBackupInfo
-            {
-                BackupId = manifest.BackupId,
-                ArtifactName = manifest.Artifact.Name,
-                Created = manifest.Created,
-                SnapshotSha256 = manifest.Snapshot.Sha256,
-                SnapshotSize = manifest.Snapshot.Size,
-                Revision = manifest.Snapshot.Revision,
-                TotalKey = manifest.Snapshot.TotalKey,
-                Kek = $"{manifest.Key.KekId}/{manifest.Key.KekVersion}",
-                SourceEtcdVersion = manifest.Source.EtcdVersion,
-                BundleTarSize = manifest.Bundle?.TarSize,
-            },
-            null,
-            checks);
+        return new ResolveBackupOutput(ToInfo(manifest), null, checks);
     }
+
+    /// <summary>Proves the key-encryption key unwraps the backup's data key; the envelope header, or why not.</summary>
+    private async Task<(EnvelopeHeader? Header, string? Error)> CheckKeyAsync(BackupManifest manifest, string? backupId, List<string> checks, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Opening the envelope reads its header, fetches the KEK version and unwraps the data key: the key check.
+            EnvelopeHeader header;
+            var artifact = await services.Store.OpenReadAsync(manifest.Artifact.Name, 0, null, cancellationToken).ConfigureAwait(false);
+            await using (artifact.ConfigureAwait(false))
+            {
+                var plain = await EnvelopeReadStream.OpenAsync(artifact, services.Keys, leaveOpen: true, cancellationToken).ConfigureAwait(false);
+                header = plain.Header;
+                await plain.DisposeAsync().ConfigureAwait(false);
+            }
+
+            checks.Add($"ok: key {manifest.Key.KekId}/{manifest.Key.KekVersion} unwraps the backup's data key");
+            return (header, null);
+        }
+        catch (Exception ex) when (ex is EnvelopeException or BackupStoreException or KeyNotFoundException or IOException or System.Security.Cryptography.CryptographicException)
+        {
+            return (null, $"key check failed for backup '{backupId}': {ex.Message}");
+        }
+    }
+
+    /// <summary>What the restore plan needs to know about the backup, from its manifest.</summary>
+    private static RestoreBackupInfo ToInfo(BackupManifest manifest) => new()
+    {
+        BackupId = manifest.BackupId,
+        ArtifactName = manifest.Artifact.Name,
+        Created = manifest.Created,
+        SnapshotSha256 = manifest.Snapshot.Sha256,
+        SnapshotSize = manifest.Snapshot.Size,
+        Revision = manifest.Snapshot.Revision,
+        TotalKey = manifest.Snapshot.TotalKey,
+        Kek = $"{manifest.Key.KekId}/{manifest.Key.KekVersion}",
+        SourceEtcdVersion = manifest.Source.EtcdVersion,
+        BundleTarSize = manifest.Bundle?.TarSize,
+    };
 
     private static async Task<ResolveBackupOutput> ResolveFileAsync(string file, bool skipHashCheck, List<string> checks, CancellationToken cancellationToken)
     {
