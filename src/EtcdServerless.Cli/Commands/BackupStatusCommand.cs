@@ -62,6 +62,13 @@ internal static class BackupStatusCommand
                         outcome = d.Outcome,
                         failedCheck = d.FirstFailure?.Name,
                     },
+                    lastDelta = s.LastDelta is not { } dl ? null : new
+                    {
+                        segmentId = dl.SegmentId,
+                        toRevision = dl.ToRevision,
+                        captured = dl.Captured,
+                        lagSeconds = (long?)s.DeltaLag?.TotalSeconds,
+                    },
                     maxAgeSeconds = (long?)s.Freshness.MaxAge?.TotalSeconds,
                     maxAgeSource = s.Freshness.MaxAgeSource,
                     schedule = s.Freshness.Schedule,
@@ -71,7 +78,7 @@ internal static class BackupStatusCommand
             }
             else
             {
-                var table = new TextTable("CLUSTER", "STATE", "LAST BACKUP (UTC)", "AGE", "BACKUP ID", "MAX AGE", "NEXT RUN (UTC)", "LAST FAILURE (UTC)", "LAST DRILL (UTC)");
+                var table = new TextTable("CLUSTER", "STATE", "LAST BACKUP (UTC)", "AGE", "BACKUP ID", "MAX AGE", "NEXT RUN (UTC)", "LAST FAILURE (UTC)", "LAST DRILL (UTC)", "DELTA LAG");
                 foreach (var s in statuses)
                 {
                     var r = s.Freshness;
@@ -79,7 +86,8 @@ internal static class BackupStatusCommand
                         r.Age is { } age ? BackupFreshness.Describe(age) : "-", r.LastBackupId ?? "-",
                         r.MaxAge is { } max ? $"{BackupFreshness.Describe(max)} ({r.MaxAgeSource})" : "-", Time(r.NextScheduledRun),
                         s.LastFailure is { } f ? $"{Time(f.Failed)} ({f.Phase})" : "-",
-                        s.LastDrill is { } d ? $"{Time(d.Started)} ({d.Outcome})" : "-");
+                        s.LastDrill is { } d ? $"{Time(d.Started)} ({d.Outcome})" : "-",
+                        s.DeltaLag is { } lag ? $"{BackupFreshness.Describe(lag)} (r{s.LastDelta!.ToRevision})" : "-");
                 }
 
                 await table.WriteAsync(console.Out, ct).ConfigureAwait(false);

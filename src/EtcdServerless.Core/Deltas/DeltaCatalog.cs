@@ -38,7 +38,30 @@ internal sealed class DeltaCatalog(IBackupStore store, IKeyStore keys)
     }
 
     /// <summary>One segment's manifest. <see cref="BackupObjectNotFoundException"/> when it has none.</summary>
-    public async Task<DeltaManifest> GetAsync(string cluster, string segmentId, CancellationToken cancellationToken = default)
+    public Task<DeltaManifest> GetAsync(string cluster, string segmentId, CancellationToken cancellationToken = default) =>
+        ReadManifestAsync(store, cluster, segmentId, cancellationToken);
+
+    /// <summary>
+    /// The manifest of the cluster's newest segment (highest revisions), or null when it has none. Needs no key:
+    /// freshness and metrics read it where only the store is at hand.
+    /// </summary>
+    public static async Task<DeltaManifest?> GetNewestAsync(IBackupStore store, string cluster, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        string? newest = null;
+        await foreach (var info in store.ListAsync(DeltaNaming.Prefix(cluster), cancellationToken).ConfigureAwait(false))
+        {
+            // Segment ids sort ordinally in revision order.
+            if (DeltaNaming.TryParseManifestName(cluster, info.Name, out var id) && (newest is null || string.CompareOrdinal(id, newest) > 0))
+            {
+                newest = id;
+            }
+        }
+
+        return newest is null ? null : await ReadManifestAsync(store, cluster, newest, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<DeltaManifest> ReadManifestAsync(IBackupStore store, string cluster, string segmentId, CancellationToken cancellationToken)
     {
         var name = DeltaNaming.ManifestName(cluster, segmentId);
         var stream = await store.OpenReadAsync(name, 0, MaxManifestBytes + 1, cancellationToken).ConfigureAwait(false);

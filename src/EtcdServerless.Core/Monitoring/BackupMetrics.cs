@@ -39,6 +39,9 @@ internal sealed class BackupMetrics : IDisposable
     /// <summary>1 when the newest restore drill of the cluster passed, 0 when it failed.</summary>
     public const string DrillLastPassed = "etcd_backup.drill.last_passed";
 
+    /// <summary>Unix time (s) of the newest delta segment's capture (continuous protection), per cluster.</summary>
+    public const string DeltaLastCaptureTimestamp = "etcd_backup.delta.last_capture_timestamp";
+
     /// <summary>The tag every instrument carries.</summary>
     public const string ClusterTag = "cluster";
 
@@ -63,6 +66,8 @@ internal sealed class BackupMetrics : IDisposable
             "Unix time the newest restore drill started, per cluster.");
         _meter.CreateObservableGauge(DrillLastPassed, () => Gauge(o => o.DrillPassed is { } p ? (p ? 1 : 0) : (int?)null), null,
             "1 when the newest restore drill passed, 0 when it failed, per cluster.");
+        _meter.CreateObservableGauge(DeltaLastCaptureTimestamp, () => Gauge<double>(o => o.DeltaCaptured is { } t ? t.ToUnixTimeMilliseconds() / 1000.0 : null), "s",
+            "Unix time the newest delta segment was captured, per cluster: now minus this is the achieved RPO.");
         _duration = _meter.CreateHistogram<double>(Duration, "s", "Wall time of each backup, by cluster and outcome.");
         _failures = _meter.CreateCounter<long>(Failures, null, "Failed backups, by cluster and phase.");
     }
@@ -99,6 +104,11 @@ internal sealed class BackupMetrics : IDisposable
             if (status.LastFailure is { } failure && (next.LastFailure is not { } failed || failure.Failed > failed))
             {
                 next = next with { LastFailure = failure.Failed };
+            }
+
+            if (status.LastDelta is { } delta)
+            {
+                next = next with { DeltaCaptured = delta.Captured };
             }
 
             return status.LastDrill is { } drill ? next with { DrillStarted = drill.Started, DrillPassed = drill.Passed } : next;
@@ -148,5 +158,7 @@ internal sealed class BackupMetrics : IDisposable
         public DateTimeOffset? DrillStarted { get; init; }
 
         public bool? DrillPassed { get; init; }
+
+        public DateTimeOffset? DeltaCaptured { get; init; }
     }
 }

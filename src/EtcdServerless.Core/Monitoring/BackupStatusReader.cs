@@ -1,5 +1,6 @@
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Configuration;
+using EtcdServerless.Core.Deltas;
 using EtcdServerless.Core.Drills;
 using EtcdServerless.Core.Scheduling;
 using EtcdServerless.Core.Storage;
@@ -19,6 +20,12 @@ internal sealed record ClusterStatus
 
     /// <summary>The newest drill of any backup of the cluster, or null.</summary>
     public DrillResult? LastDrill { get; init; }
+
+    /// <summary>The newest delta segment, or null (no continuous protection, or none captured yet).</summary>
+    public DeltaManifest? LastDelta { get; init; }
+
+    /// <summary>Age of the newest captured revision (the achieved RPO of continuous protection), or null without segments.</summary>
+    public TimeSpan? DeltaLag { get; init; }
 
     /// <summary>True when the newest failure is newer than the newest backup: the cluster is failing now.</summary>
     public bool FailingSinceLastSuccess => LastFailure is { } failure && (LastBackup is null || failure.Failed > LastBackup.Created);
@@ -63,12 +70,24 @@ internal sealed class BackupStatusReader(IBackupStore store, EtcdBackupOptions o
             problems.Add(ex.Message);
         }
 
+        DeltaManifest? delta = null;
+        try
+        {
+            delta = await DeltaCatalog.GetNewestAsync(store, cluster, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            problems.Add(ex.Message);
+        }
+
         return new ClusterStatus
         {
             Freshness = BackupFreshness.Evaluate(cluster, settings, latest, now),
             LastBackup = latest,
             LastFailure = failure,
             LastDrill = drill,
+            LastDelta = delta,
+            DeltaLag = delta is null ? null : now - delta.Captured,
             Problems = problems,
         };
     }

@@ -157,6 +157,23 @@ public sealed class BackupDeltasCommandTests : IClassFixture<BackupDeltasCommand
     }
 
     [Fact]
+    public async Task Status_WithSegments_ReportsTheNewestSegmentAndItsLag()
+    {
+        var (config, _) = CopyStore();
+        var newest = _f.Segments.MaxBy(s => s.To)!;
+
+        var json = await Cli.RunAsync("backup", "status", "--cluster", "lab", "--config", config, "-o", "json");
+        var table = await Cli.RunAsync("backup", "status", "--cluster", "lab", "--config", config);
+
+        using var doc = JsonDocument.Parse(json.Out);
+        var delta = doc.RootElement[0].GetProperty("lastDelta");
+        Assert.Equal(newest.To, delta.GetProperty("toRevision").GetInt64());
+        Assert.InRange(delta.GetProperty("lagSeconds").GetInt64(), 0, 3600);
+        Assert.Contains("DELTA LAG", table.Out, StringComparison.Ordinal);
+        Assert.Contains($"(r{newest.To})", table.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Deltas_NothingNew_UpToDateAndNoSegment()
     {
         var (config, storeDir) = CopyStore();
