@@ -75,6 +75,10 @@ internal sealed class ActivityFunctions(IServiceProvider services)
     public Task<RestoreVerification> VerifyCluster([ActivityTrigger] VerifyInput input, FunctionContext context) =>
         RunAsync<VerifyInput, RestoreVerification>(VerifyClusterActivity.ActivityName, input, context);
 
+    [Function(StopOrderActivity.ActivityName)]
+    public Task<StopOrderOutput> StopOrder([ActivityTrigger] StopOrderInput input, FunctionContext context) =>
+        RunAsync<StopOrderInput, StopOrderOutput>(StopOrderActivity.ActivityName, input, context);
+
     [Function(DrillActivity.ActivityName)]
     public Task<DrillRunResult> DrillBackup([ActivityTrigger] DrillRequest input, FunctionContext context) =>
         RunAsync<DrillRequest, DrillRunResult>(DrillActivity.ActivityName, input, context);

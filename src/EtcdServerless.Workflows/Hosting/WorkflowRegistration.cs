@@ -48,6 +48,7 @@ internal static class WorkflowRegistration
         Step<StartMemberActivity, MemberStepInput, MemberStepOutput>(StartMemberActivity.ActivityName),
         Step<RollbackMemberActivity, MemberStepInput, MemberStepOutput>(RollbackMemberActivity.ActivityName),
         Step<VerifyClusterActivity, VerifyInput, RestoreVerification>(VerifyClusterActivity.ActivityName),
+        Step<StopOrderActivity, StopOrderInput, StopOrderOutput>(StopOrderActivity.ActivityName),
         Step<DrillActivity, DrillRequest, DrillRunResult>(DrillActivity.ActivityName),
         Step<PointInTimeActivity, PointInTimeRequest, PointInTimeResult>(PointInTimeActivity.ActivityName),
         Step<DeltaCapture, DeltaCaptureRequest, DeltaCaptureResult>(DeltaCapture.ActivityName),

@@ -189,9 +189,19 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
         var backup = plan.Backup;
         var token = plan.Token;
         var initialCluster = plan.InitialCluster;
-        // 2. Stop every member.
+        // 2. Stop every member: the followers together, then the leader (StopOrderActivity says why).
         SetProgress(context, "stop", reports);
-        var stopped = await FanOutAsync(context, StopMemberActivity.ActivityName, input.Members.Select(m => new MemberStepInput(restoreId, m)), reports).ConfigureAwait(true);
+        var stopLast = await StopLastAsync(context, input).ConfigureAwait(true);
+        var stopped = new List<MemberStepOutput>();
+        foreach (var wave in input.Members.GroupBy(m => stopLast.Contains(m.Name)).OrderBy(g => g.Key))
+        {
+            stopped.AddRange(await FanOutAsync(context, StopMemberActivity.ActivityName, wave.Select(m => new MemberStepInput(restoreId, m)), reports).ConfigureAwait(true));
+            if (stopped.Any(s => !s.Succeeded))
+            {
+                break;
+            }
+        }
+
         if (stopped.Any(s => !s.Succeeded))
         {
             return (await RollBackAsync(context, input, restoreId, reports, "stop", stopped, plan, finish).ConfigureAwait(true), []);
@@ -297,6 +307,20 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
         return rollbackFailures.Count == 0
             ? finish(RestoreOutcome.RolledBack, phase, $"{phase} failed ({cause}); every member was rolled back to its original data dir", plan, null)
             : finish(RestoreOutcome.Failed, phase, $"{phase} failed ({cause}) and rollback failed on {string.Join(", ", rollbackFailures.Select(f => $"{f.Name}: {f.Error}"))}", plan, null);
+    }
+
+    private static async Task<IReadOnlyList<string>> StopLastAsync(TaskOrchestrationContext context, RestoreRequest input)
+    {
+        try
+        {
+            var order = await context.CallActivityAsync<StopOrderOutput>(StopOrderActivity.ActivityName, new StopOrderInput(input.Cluster, input.Members)).ConfigureAwait(true);
+            return order.StopLast;
+        }
+        catch (TaskFailedException)
+        {
+            // Only an optimisation: without an answer every member stops at once.
+            return [];
+        }
     }
 
     private static async Task<IReadOnlyList<MemberStepOutput>> FanOutAsync<TInput>(TaskOrchestrationContext context, string activity, IEnumerable<TInput> inputs, Dictionary<string, MemberTrack> reports)
