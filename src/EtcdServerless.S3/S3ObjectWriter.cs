@@ -12,7 +12,7 @@ namespace EtcdServerless.S3;
 /// conditional <c>CompleteMultipartUpload</c>. Memory: the part being filled plus at most
 /// <see cref="MaxPartsInFlight"/> parts uploading, whatever the object size.
 /// </summary>
-internal sealed class S3ObjectWriter : IBackupObjectWriter
+internal sealed class S3ObjectWriter : IBackupObjectWriter, IStagedUpload
 {
     private readonly S3BackupStore _store;
     private readonly string _name;
@@ -42,7 +42,7 @@ internal sealed class S3ObjectWriter : IBackupObjectWriter
         _retainUntil = retainUntil;
         _capabilities = capabilities;
         _buffer = ArrayPool<byte>.Shared.Rent(store.Settings.PartSize);
-        Content = new WriteStream(this);
+        Content = new StagedWriteStream(this);
     }
 
     public Stream Content { get; }
@@ -159,6 +159,12 @@ internal sealed class S3ObjectWriter : IBackupObjectWriter
             objectLock(settings.ObjectLockMode, _retainUntil.UtcDateTime);
         }
     }
+
+    bool IStagedUpload.AcceptsWrites => !_disposed && !_committed;
+
+    long IStagedUpload.Length => _length;
+
+    ValueTask IStagedUpload.WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) => WriteAsync(buffer, cancellationToken);
 
     private async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
@@ -298,30 +304,5 @@ internal sealed class S3ObjectWriter : IBackupObjectWriter
                 _store.Logger.AbortFailed(ex, _key);
             }
         }
-    }
-
-    private sealed class WriteStream(S3ObjectWriter owner) : ForwardOnlyWriteStream
-    {
-        public override bool CanWrite => !owner._disposed && !owner._committed;
-
-        public override long Length => owner._length;
-
-        public override void Flush()
-        {
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            // Synchronous callers (e.g. CryptoStream.Write) block while a full part uploads; prefer WriteAsync.
-            owner.WriteAsync(buffer.ToArray(), CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            owner.WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-            owner.WriteAsync(buffer, cancellationToken);
     }
 }

@@ -23,7 +23,7 @@ namespace EtcdServerless.Azure.Blob;
 /// Block ids embed a random writer id so concurrent writers of the same name never overwrite each other's
 /// staged blocks: whichever commits first wins, the other gets <see cref="BackupObjectExistsException"/>.
 /// </remarks>
-internal sealed class BlockBlobWriter : IBackupObjectWriter
+internal sealed class BlockBlobWriter : IBackupObjectWriter, IStagedUpload
 {
     private readonly BlockBlobClient _client;
     private readonly BlobStoreOptions _options;
@@ -55,7 +55,7 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter
         _afterCommit = afterCommit;
         _logger = logger;
         _slots = new SemaphoreSlim(options.MaxBlocksInFlight, options.MaxBlocksInFlight);
-        Content = new WriteStream(this);
+        Content = new StagedWriteStream(this);
     }
 
     /// <inheritdoc/>
@@ -130,6 +130,12 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter
         _slots.Dispose();
         _blobMd5.Dispose();
     }
+
+    bool IStagedUpload.AcceptsWrites => !_disposed && !_committed;
+
+    long IStagedUpload.Length => _length;
+
+    ValueTask IStagedUpload.WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) => WriteAsync(buffer, cancellationToken);
 
     private async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
@@ -220,31 +226,5 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = null;
         }
-    }
-
-    /// <summary>The write-only, forward-only stream handed to the producer.</summary>
-    private sealed class WriteStream(BlockBlobWriter owner) : ForwardOnlyWriteStream
-    {
-        public override bool CanWrite => !owner._disposed && !owner._committed;
-
-        public override long Length => owner._length;
-
-        public override void Flush()
-        {
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            // Synchronous callers (e.g. CryptoStream.Write) block on the upload slot; prefer WriteAsync.
-            owner.WriteAsync(buffer.ToArray(), CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            owner.WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-            owner.WriteAsync(buffer, cancellationToken);
     }
 }

@@ -38,7 +38,7 @@ internal static class BundleArtifactReader
         var stored = await store.OpenReadAsync(bundle.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using (stored.ConfigureAwait(false))
         {
-            var hashingStored = new Hashing(stored, storedHash, n => storedSize += n);
+            var hashingStored = new HashingReadStream(stored, storedHash, n => storedSize += n);
             await using (hashingStored.ConfigureAwait(false))
             {
                 var plain = await EnvelopeReadStream.OpenAsync(hashingStored, keys, leaveOpen: true, cancellationToken).ConfigureAwait(false);
@@ -50,7 +50,7 @@ internal static class BundleArtifactReader
                         throw new InvalidDataException($"the bundle artifact is sealed as '{identity ?? "(no identity)"}', not as {expected}");
                     }
 
-                    var hashingTar = new Hashing(plain, tarHash, n => tarSize += n);
+                    var hashingTar = new HashingReadStream(plain, tarHash, n => tarSize += n);
                     await using (hashingTar.ConfigureAwait(false))
                     {
                         await consume(hashingTar, cancellationToken).ConfigureAwait(false);
@@ -66,25 +66,5 @@ internal static class BundleArtifactReader
 
         return new BundleReadResult(
             Convert.ToHexStringLower(storedHash.GetHashAndReset()), storedSize, Convert.ToHexStringLower(tarHash.GetHashAndReset()), tarSize, identity);
-    }
-
-    /// <summary>Hashes and counts every byte read through it.</summary>
-    private sealed class Hashing(Stream inner, IncrementalHash hash, Action<int> counted) : ForwardOnlyReadStream
-    {
-        public override int Read(Span<byte> buffer)
-        {
-            var read = inner.Read(buffer);
-            hash.AppendData(buffer[..read]);
-            counted(read);
-            return read;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            hash.AppendData(buffer.Span[..read]);
-            counted(read);
-            return read;
-        }
     }
 }

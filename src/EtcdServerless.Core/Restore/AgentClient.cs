@@ -161,7 +161,7 @@ internal sealed partial class AgentClient : IDisposable
                 var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
                 await using (body.ConfigureAwait(false))
                 {
-                    var hashing = new HashingStream(body, sha, n => size += n);
+                    var hashing = new IO.HashingReadStream(body, sha, n => size += n);
                     await using (hashing.ConfigureAwait(false))
                     {
                         await consume(hashing, cancellationToken).ConfigureAwait(false);
@@ -191,26 +191,6 @@ internal sealed partial class AgentClient : IDisposable
     }
 
     public void Dispose() => _http?.Dispose();
-
-    /// <summary>Hashes and counts every byte read through it.</summary>
-    private sealed class HashingStream(Stream inner, IncrementalHash hash, Action<int> counted) : IO.ForwardOnlyReadStream
-    {
-        public override int Read(Span<byte> buffer)
-        {
-            var read = inner.Read(buffer);
-            hash.AppendData(buffer[..read]);
-            counted(read);
-            return read;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            hash.AppendData(buffer.Span[..read]);
-            counted(read);
-            return read;
-        }
-    }
 
     private static bool IsTrusted(X509Certificate2 server, SslPolicyErrors errors, HashSet<string> pins, X509Certificate2Collection? roots)
     {
