@@ -94,6 +94,11 @@ type clusterConfig = {
 
   @description('Continuous protection: how often a delta segment is captured, as a .NET TimeSpan (e.g. "00:01:00"). Omit for none.')
   deltasInterval: string?
+
+  @description('With deltasInterval: alert when the newest delta segment is older than this many minutes (default 15).')
+  @minValue(2)
+  @maxValue(1440)
+  deltaLagAlertMinutes: int?
 }
 
 @export()

@@ -17,7 +17,10 @@
 //  2. failed backup: etcd_backup.failures counted, or a BackupFailed event;
 //  3. failed restore: any RestoreFailed;
 //  4. failed drill: the newest drill of a cluster failed (etcd_backup.drill.last_passed = 0, fed by the app's
-//     FreshnessMonitor from the drill records), or a DrillFailed event.
+//     FreshnessMonitor from the drill records), or a DrillFailed event;
+//  5. delta lag (clusters with deltasInterval only): the newest delta segment
+//     (etcd_backup.delta.last_capture_timestamp, fed by the FreshnessMonitor from the store) is older than the
+//     cluster's deltaLagAlertMinutes (default 15): continuous protection has stopped or fallen behind.
 
 import { clusterConfig } from '../types.bicep'
 
@@ -68,6 +71,22 @@ expected
 | join kind=leftouter succeeded on cluster
 | where isnull(lastSuccess) or lastSuccess < ago(2 * intervalMinutes * 1m)
 | project cluster, intervalMinutes, lastSuccess
+'''
+
+// One datatable row per cluster with continuous protection: 'name', alert threshold in minutes.
+var deltaClusters = filter(clusters, c => !empty(c.?deltasInterval ?? ''))
+var deltaRows = join(map(deltaClusters, c => '\'${c.name}\', ${c.?deltaLagAlertMinutes ?? 15}'), ', ')
+
+var deltaLagQuery = '''
+let expected = datatable(cluster: string, lagMinutes: int) [ __EXPECTED__ ];
+let captured = customMetrics
+  | where name == 'etcd_backup.delta.last_capture_timestamp'
+  | project cluster = tostring(customDimensions.cluster), lastCapture = unixtime_seconds_todatetime(value)
+  | summarize lastCapture = max(lastCapture) by cluster;
+expected
+| join kind=leftouter captured on cluster
+| where isnull(lastCapture) or lastCapture < ago(lagMinutes * 1m)
+| project cluster, lagMinutes, lastCapture
 '''
 
 var backupFailedQuery = '''
@@ -269,6 +288,50 @@ resource drillFailed 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
       allOf: [
         {
           query: replace(drillFailedQuery, '__EVENTS__', events)
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'cluster'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: actions
+  }
+}
+
+resource deltaLag 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (!empty(deltaClusters)) {
+  name: 'etcd-backup-${environmentName}-delta-lag'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'etcd-backup ${environmentName}: continuous protection behind'
+    description: 'The newest delta segment of a cluster with deltasInterval is older than its deltaLagAlertMinutes (default 15): the achieved RPO is worse than planned.'
+    severity: 2
+    enabled: true
+    scopes: [
+      appInsightsId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    overrideQueryTimeRange: 'P1D'
+    criteria: {
+      allOf: [
+        {
+          query: replace(deltaLagQuery, '__EXPECTED__', deltaRows)
           timeAggregation: 'Count'
           operator: 'GreaterThan'
           threshold: 0

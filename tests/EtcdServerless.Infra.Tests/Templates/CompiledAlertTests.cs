@@ -53,6 +53,20 @@ public sealed class CompiledAlertTests
         Assert.DoesNotContain("__EXPECTED__", query, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AllOptions_DeltaLagRule_OnlyForClustersWithDeltasAndReadsTheCodesInstrument()
+    {
+        var compiled = await CompiledDeployment.CompileAsync(
+            RepositoryFiles.Infra, Path.Combine(RepositoryFiles.Samples, "all-options.bicepparam"));
+
+        var query = Query(compiled, "delta-lag");
+
+        Assert.Contains($"name == '{BackupMetrics.DeltaLastCaptureTimestamp}'", query, StringComparison.Ordinal);
+        Assert.Contains("'alpha', 10", query, StringComparison.Ordinal);
+        Assert.DoesNotContain("'beta'", query, StringComparison.Ordinal);
+        Assert.DoesNotContain("__EXPECTED__", query, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("BackupFailed")]
     [InlineData("DrillFailed")]
