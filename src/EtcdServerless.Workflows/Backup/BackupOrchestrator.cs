@@ -29,14 +29,8 @@ internal sealed class BackupOrchestrator : TaskOrchestrator<BackupRequest, Backu
         {
             // An activity faulted (not an expected failure it returned): the orchestration still fails, but only after
             // the failure is on record, so `backup status` and the metrics see it as they see any other.
-            await RecordOutcomeAsync(context, new BackupOutcome
+            await RecordOutcomeAsync(context, Outcome(context, input, startedAt, succeeded: false) with
             {
-                Cluster = input.Cluster,
-                Succeeded = false,
-                Trigger = input.Trigger,
-                StartedAt = startedAt,
-                FinishedAt = Now(context),
-                InstanceId = context.InstanceId,
                 Phase = ex.TaskName,
                 Reason = ex.FailureDetails.ErrorMessage,
             }).ConfigureAwait(true);
@@ -97,14 +91,8 @@ internal sealed class BackupOrchestrator : TaskOrchestrator<BackupRequest, Backu
             ApplyRetentionActivity.ActivityName, new RetentionRequest(input.Cluster, committed.BackupId)).ConfigureAwait(true);
         warnings.AddRange(retention.Errors.Select(e => "retention: " + e));
 
-        await RecordOutcomeAsync(context, new BackupOutcome
+        await RecordOutcomeAsync(context, Outcome(context, input, startedAt, succeeded: true) with
         {
-            Cluster = input.Cluster,
-            Succeeded = true,
-            Trigger = input.Trigger,
-            StartedAt = startedAt,
-            FinishedAt = Now(context),
-            InstanceId = context.InstanceId,
             Created = committed.Created,
             ArtifactSize = committed.Artifact.Size,
         }).ConfigureAwait(true);
@@ -128,14 +116,8 @@ internal sealed class BackupOrchestrator : TaskOrchestrator<BackupRequest, Backu
         var cluster = input.Cluster;
         context.SetCustomStatus(new BackupProgress(cluster, "failed", Detail: message));
         context.CreateReplaySafeLogger<BackupOrchestrator>().BackupFailed(cluster, phase, message);
-        var recorded = await RecordOutcomeAsync(context, new BackupOutcome
+        var recorded = await RecordOutcomeAsync(context, Outcome(context, input, startedAt, succeeded: false) with
         {
-            Cluster = cluster,
-            Succeeded = false,
-            Trigger = input.Trigger,
-            StartedAt = startedAt,
-            FinishedAt = Now(context),
-            InstanceId = context.InstanceId,
             Phase = phase,
             Reason = message,
         }).ConfigureAwait(true);
@@ -160,6 +142,17 @@ internal sealed class BackupOrchestrator : TaskOrchestrator<BackupRequest, Backu
             return new BackupOutcomeRecorded(false, Message: ex.FailureDetails.ErrorMessage);
         }
     }
+
+    /// <summary>What every outcome of this run says: cluster, trigger, times (orchestration time, replay-safe), instance.</summary>
+    private static BackupOutcome Outcome(TaskOrchestrationContext context, BackupRequest input, DateTimeOffset startedAt, bool succeeded) => new()
+    {
+        Cluster = input.Cluster,
+        Succeeded = succeeded,
+        Trigger = input.Trigger,
+        StartedAt = startedAt,
+        FinishedAt = Now(context),
+        InstanceId = context.InstanceId,
+    };
 
     private static DateTimeOffset Now(TaskOrchestrationContext context) => new(context.CurrentUtcDateTime, TimeSpan.Zero);
 }
