@@ -1,4 +1,3 @@
-using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Etcd.Client;
 using EtcdServerless.Etcd.Errors;
@@ -32,15 +31,11 @@ internal sealed class StopOrderActivity(RestoreServices services) : IActivity<St
             return new StopOrderOutput([], null);
         }
 
-        services.Options.Clusters.TryGetValue(input.Cluster, out var cluster);
         var answers = await Task.WhenAll(input.Members.Select(async m =>
         {
             try
             {
-                var endpoint = new Uri(m.ClientUrl);
-                var options = (cluster is null ? new EtcdClientOptions { Endpoint = endpoint } : services.Clients.CreateOptions(cluster, endpoint))
-                    with { DialTimeout = TimeSpan.FromSeconds(2), CallTimeout = TimeSpan.FromSeconds(3) };
-                var client = new EtcdClient(options);
+                var client = new EtcdClient(services.MemberClientOptions(input.Cluster, m.ClientUrl, TimeSpan.FromSeconds(3)));
                 await using (client.ConfigureAwait(false))
                 {
                     var status = await client.StatusAsync(cancellationToken).ConfigureAwait(false);

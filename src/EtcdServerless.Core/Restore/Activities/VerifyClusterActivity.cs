@@ -1,4 +1,3 @@
-using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Orchestration;
 using EtcdServerless.Etcd.Client;
 
@@ -18,8 +17,9 @@ internal sealed class VerifyClusterActivity(RestoreServices services) : IActivit
     public async Task<RestoreVerification> RunAsync(VerifyInput input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        services.Options.Clusters.TryGetValue(input.Cluster, out var cluster);
-        var clients = input.Members.Select(m => (m.Name, Client: new EtcdClient(ClientOptions(m.ClientUrl, cluster)))).ToList();
+        // The same factory as the backup (TLS from files or from Key Vault, the same username rule), with short
+        // deadlines: a member that is still electing is polled again rather than waited for.
+        var clients = input.Members.Select(m => (m.Name, Client: new EtcdClient(services.MemberClientOptions(input.Cluster, m.ClientUrl, TimeSpan.FromSeconds(5))))).ToList();
         try
         {
             var deadline = services.Time.GetUtcNow() + services.VerifyTimeout;
@@ -121,14 +121,5 @@ internal sealed class VerifyClusterActivity(RestoreServices services) : IActivit
             HashKv = hashes,
             Problems = problems,
         };
-    }
-
-    // The same factory as the backup (TLS from files or from Key Vault, the same username rule), with short
-    // deadlines: a member that is still electing is polled again rather than waited for.
-    private EtcdClientOptions ClientOptions(string clientUrl, ClusterOptions? cluster)
-    {
-        var endpoint = new Uri(clientUrl);
-        var options = cluster is null ? new EtcdClientOptions { Endpoint = endpoint } : services.Clients.CreateOptions(cluster, endpoint);
-        return options with { DialTimeout = TimeSpan.FromSeconds(2), CallTimeout = TimeSpan.FromSeconds(5) };
     }
 }
