@@ -23,7 +23,8 @@ namespace EtcdServerless.Bench.Deltas;
 /// B) the restore input at the last captured revision: <c>backup materialize --to-revision</c> (full backup +
 /// segments replayed) against the baseline <c>backup export latest</c> (the full backup alone), each followed by
 /// <c>etcdctl snapshot restore</c> of the file into a data dir; the materialized snapshot's revision is checked.
-/// Usage: bench deltas [--size-mb 256] [--data k8s|random] [--rate 10000] [--seconds 60] [--interval-seconds 10] [--cli PATH-TO-etcd-backup]
+/// Usage: bench deltas [--size-mb 256] [--data k8s|random] [--rate 10000] [--seconds 60] [--interval-seconds 10] [--captures-only] [--cli PATH-TO-etcd-backup]
+/// (--captures-only stops after A).
 /// </summary>
 internal static class DeltasBench
 {
@@ -38,8 +39,9 @@ internal static class DeltasBench
         var seconds = IntArg(args, "--seconds", 60);
         var interval = IntArg(args, "--interval-seconds", 10);
         var data = BenchData.Parse(StringArg(args, "--data"));
+        var capturesOnly = args.Contains("--captures-only");
         var command = string.Create(CultureInfo.InvariantCulture,
-            $"dotnet run -c Release --project bench/EtcdServerless.Bench -- deltas --size-mb {sizeMb} --data {BenchData.Name(data)} --rate {rate} --seconds {seconds} --interval-seconds {interval}{(StringArg(args, "--cli") is { } cliPath ? " --cli " + cliPath : "")}");
+            $"dotnet run -c Release --project bench/EtcdServerless.Bench -- deltas --size-mb {sizeMb} --data {BenchData.Name(data)} --rate {rate} --seconds {seconds} --interval-seconds {interval}{(capturesOnly ? " --captures-only" : "")}{(StringArg(args, "--cli") is { } cliPath ? " --cli " + cliPath : "")}");
         using var work = new TempDirectory("etcdsl-bench-deltas");
         var cli = StringArg(args, "--cli") ?? await PublishCliAsync(work.Combine("cli")).ConfigureAwait(false);
         var time = RequiredTool.Find("time", "apt-get install time (GNU time, for CPU time and peak memory)");
@@ -92,6 +94,14 @@ internal static class DeltasBench
 
         captures.Add(await CaptureAsync(time, cli, config, writer, clock, underLoad: false).ConfigureAwait(false));
         var target = captures[^1].Covered;
+        var report = new StringBuilder();
+        ReportCaptures();
+        if (capturesOnly)
+        {
+            report.AppendLine("command: `" + command + "`");
+            Console.WriteLine(report.ToString());
+            return writer.Written > 0 && target >= Interlocked.Read(ref writer.NewestRevision) ? 0 : 1;
+        }
 
         // B) Materialize first: whatever the page cache keeps of the full backup then favours the baseline.
         var materialized = work.Combine("materialized.db");
@@ -110,35 +120,6 @@ internal static class DeltasBench
         var restoreExported = await RequireAsync(time, cluster.EtcdCtlPath, ["snapshot", "restore", exported, "--data-dir", work.Combine("restored-exported")]).ConfigureAwait(false);
         var status = await RequireAsync(time, cluster.EtcdCtlPath, ["snapshot", "status", "-w", "json", materialized]).ConfigureAwait(false);
         var materializedRevision = JsonNode.Parse(status.Output)?["revision"]?.GetValue<long>() ?? -1;
-
-        var underLoad = captures.Where(c => c.UnderLoad).ToList();
-        var report = new StringBuilder();
-        report.AppendLine(CultureInfo.InvariantCulture,
-            $"deltas: data {BenchData.Name(data)}, etcd db {dbSize / 1_000_000.0:F0} MB, full backup {new FileInfo(exported).Length:N0} bytes in {full.Seconds:F1} s; {Environment.ProcessorCount} cores, load average {Backup.BackupBench.LoadAverage()}");
-        report.AppendLine(CultureInfo.InvariantCulture,
-            $"writer: target {rate:N0} puts/s of {ValueBytes} B for {seconds} s, {Writers} in flight: {writer.Written:N0} puts in {writer.Elapsed.TotalSeconds:F1} s = **{writer.Written / writer.Elapsed.TotalSeconds:N0} puts/s** achieved (newest revision {Interlocked.Read(ref writer.NewestRevision):N0})");
-        report.AppendLine();
-        report.AppendLine("| capture | started at | wall (capture start to end) | CPU (user+sys) | peak RSS | revisions | events | segment bytes | end revision | newest written at end | revision gap at end |");
-        report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        for (var i = 0; i < captures.Count; i++)
-        {
-            var c = captures[i];
-            report.AppendLine(CultureInfo.InvariantCulture,
-                $"| {(c.UnderLoad ? (i + 1).ToString(CultureInfo.InvariantCulture) : "after writes")} | {c.StartedAt:F1} s | {c.Run.Seconds:F2} s | {c.Run.CpuSeconds:F2} s | {c.Run.PeakKb / 1024.0:F0} MiB | {c.Revisions:N0} | {c.Events:N0} | {c.SegmentBytes:N0} | {c.Covered:N0} | {c.NewestAtEnd:N0} | {c.NewestAtEnd - c.Covered:N0} |");
-        }
-
-        if (underLoad.Count > 0)
-        {
-            var slowest = underLoad.Max(c => c.Run.Seconds);
-            report.AppendLine(CultureInfo.InvariantCulture,
-                $"under load: capture wall median {Median(underLoad.Select(c => c.Run.Seconds)):F2} s, max {slowest:F2} s; peak RSS max {underLoad.Max(c => c.Run.PeakKb) / 1024.0:F0} MiB; revision gap at end median {Median(underLoad.Select(c => (double)(c.NewestAtEnd - c.Covered))):N0}, max {underLoad.Max(c => c.NewestAtEnd - c.Covered):N0}");
-            report.AppendLine(CultureInfo.InvariantCulture,
-                $"RPO bound: interval + slowest capture = {interval} s + {slowest:F2} s = **{interval + slowest:F1} s**");
-        }
-        else
-        {
-            report.AppendLine("under load: no capture ran while writing (--seconds not above --interval-seconds)");
-        }
 
         report.AppendLine();
         var segments = captures.Count(c => c.Revisions > 0);
@@ -167,6 +148,37 @@ internal static class DeltasBench
         report.AppendLine("command: `" + command + "`");
         Console.WriteLine(report.ToString());
         return ok ? 0 : 1;
+
+        void ReportCaptures()
+        {
+            var underLoad = captures.Where(c => c.UnderLoad).ToList();
+            report.AppendLine(CultureInfo.InvariantCulture,
+                $"deltas: data {BenchData.Name(data)}, etcd db {dbSize / 1_000_000.0:F0} MB, full backup {full.Seconds:F1} s; {Environment.ProcessorCount} cores, load average {Backup.BackupBench.LoadAverage()}");
+            report.AppendLine(CultureInfo.InvariantCulture,
+                $"writer: target {rate:N0} puts/s of {ValueBytes} B for {seconds} s, {Writers} in flight: {writer.Written:N0} puts in {writer.Elapsed.TotalSeconds:F1} s = **{writer.Written / writer.Elapsed.TotalSeconds:N0} puts/s** achieved (newest revision {Interlocked.Read(ref writer.NewestRevision):N0})");
+            report.AppendLine();
+            report.AppendLine("| capture | started at | wall (capture start to end) | CPU (user+sys) | peak RSS | revisions | events | segment bytes | end revision | newest written at end | revision gap at end |");
+            report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            for (var i = 0; i < captures.Count; i++)
+            {
+                var c = captures[i];
+                report.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {(c.UnderLoad ? (i + 1).ToString(CultureInfo.InvariantCulture) : "after writes")} | {c.StartedAt:F1} s | {c.Run.Seconds:F2} s | {c.Run.CpuSeconds:F2} s | {c.Run.PeakKb / 1024.0:F0} MiB | {c.Revisions:N0} | {c.Events:N0} | {c.SegmentBytes:N0} | {c.Covered:N0} | {c.NewestAtEnd:N0} | {c.NewestAtEnd - c.Covered:N0} |");
+            }
+
+            if (underLoad.Count > 0)
+            {
+                var slowest = underLoad.Max(c => c.Run.Seconds);
+                report.AppendLine(CultureInfo.InvariantCulture,
+                    $"under load: capture wall median {Median(underLoad.Select(c => c.Run.Seconds)):F2} s, max {slowest:F2} s; peak RSS max {underLoad.Max(c => c.Run.PeakKb) / 1024.0:F0} MiB; revision gap at end median {Median(underLoad.Select(c => (double)(c.NewestAtEnd - c.Covered))):N0}, max {underLoad.Max(c => c.NewestAtEnd - c.Covered):N0}");
+                report.AppendLine(CultureInfo.InvariantCulture,
+                    $"RPO bound: interval + slowest capture = {interval} s + {slowest:F2} s = **{interval + slowest:F1} s**");
+            }
+            else
+            {
+                report.AppendLine("under load: no capture ran while writing (--seconds not above --interval-seconds)");
+            }
+        }
 
         void Row(string name, Run run, string? file) =>
             report.AppendLine(CultureInfo.InvariantCulture,

@@ -31,6 +31,9 @@ internal sealed class DeltaCapture(BackupEnvironment environment) : IActivity<De
     /// <summary>How long the watch may stay silent before the member is considered stuck.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How the history is read: several watches over consecutive windows of revisions (see <see cref="WindowedHistoryReader"/>).</summary>
+    public WindowedHistoryOptions History { get; init; } = new();
+
     public string Name => ActivityName;
 
     public async Task<DeltaCaptureResult> RunAsync(DeltaCaptureRequest input, CancellationToken cancellationToken = default)
@@ -139,7 +142,7 @@ internal sealed class DeltaCapture(BackupEnvironment environment) : IActivity<De
             return new DeltaCaptureResult { Cluster = cluster, Succeeded = true, CoveredRevision = start.Revision, Message = $"up to date at revision {start.Revision}" };
         }
 
-        var history = client.WatchHistoryAsync(new byte[] { 0 }, new byte[] { 0 }, from, current, IdleTimeout, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var history = new WindowedHistoryReader(client, History).ReadAsync(from, current, IdleTimeout, cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (history.ConfigureAwait(false))
         {
             // The first item proves the history is there (compaction is reported before any event) before a write is staged.

@@ -184,5 +184,14 @@ internal sealed partial class EtcdClient
         {
             throw Translate(ex, cancellationToken);
         }
+        finally
+        {
+            // The idle clock runs only while a response is awaited: a consumer that takes its time with the
+            // revisions in hand (a slow store, a window waiting its turn) must not have the watch cancelled under it.
+            if (!idle.IsCancellationRequested)
+            {
+                idle.CancelAfter(Timeout.InfiniteTimeSpan);
+            }
+        }
     }
 }
