@@ -50,8 +50,8 @@ public sealed class AgentMaterializeFixture : IAsyncLifetime
     public Task DisposeAsync() => Cluster.DisposeAsync();
 
     /// <summary>The environment this side uses (the store, the key), pipeline temp in the fixture's folder.</summary>
-    internal BackupEnvironment Environment(Core.Configuration.EtcdBackupOptions? options = null) =>
-        new(options ?? Cluster.Options, Cluster.Store, Cluster.Keys, pipeline: new BackupPipelineOptions { TempDirectory = Cluster.Temp.Path });
+    internal BackupEnvironment Environment(Core.Configuration.EtcdBackupOptions? options = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null) =>
+        new(options ?? Cluster.Options, Cluster.Store, Cluster.Keys, pipeline: new BackupPipelineOptions { TempDirectory = Cluster.Temp.Path }, loggerFactory: loggers);
 
     private async Task<DeltaManifest> CaptureAsync()
     {

@@ -148,11 +148,14 @@ public sealed class AgentMaterializeTests(AgentMaterializeFixture f) : IClassFix
     {
         using var agents = C.CreateAgentClient();
         var target = f.TargetInFirst + 2;
+        using var logs = new Bundles.CapturingLoggerProvider();
+        using var loggers = new Microsoft.Extensions.Logging.LoggerFactory([logs]);
 
-        var result = await new PointInTimeActivity(f.Environment(OptionsWith(C.AgentUrl)), agents)
+        var result = await new PointInTimeActivity(f.Environment(OptionsWith(C.AgentUrl), loggers), agents)
             .RunAsync(new PointInTimeRequest(AgentDrillFixture.Cluster, target, null, DryRun: false));
 
         Assert.True(result.Error is null, result.Error);
+        Assert.Contains($"at revision {target} on agent {C.AgentUrl}", logs.Text, StringComparison.Ordinal);
         Assert.Equal(target, result.Revision);
         var manifest = await new Core.Catalog.BackupCatalog(C.Store).GetAsync(AgentDrillFixture.Cluster, result.BackupId!);
         Assert.Equal(target, manifest.Snapshot.Revision);
