@@ -33,7 +33,7 @@ public sealed class PointInTimeActivityFunctionTests(AgentMaterializeFixture f) 
         await using var provider = (await new ServiceCollection().AddEtcdBackupFunctionsAsync(settings)).BuildServiceProvider();
 
         var result = await new ActivityFunctions(provider).PointInTime(
-            new PointInTimeRequest(AgentDrillFixture.Cluster, f.TargetInSecond, null, DryRun: false), new ActivityContext());
+            new PointInTimeRequest(AgentDrillFixture.Cluster, f.TargetInSecond, null, DryRun: false), new TestFunctionContext(PointInTimeActivity.ActivityName));
 
         Assert.True(result.Error is null, result.Error);
         Assert.Equal(f.TargetInSecond, result.Revision);
@@ -44,27 +44,5 @@ public sealed class PointInTimeActivityFunctionTests(AgentMaterializeFixture f) 
         // Only the agent's materialize endpoint makes this folder (this host has etcd, so a local replay would pass too).
         Assert.True(Directory.Exists(f.ScratchRoot), "the agent never materialized");
         Assert.Empty(Directory.GetFileSystemEntries(f.ScratchRoot));
-    }
-
-    /// <summary>A FunctionContext with only what the activity shim reads (the host's own is not available here).</summary>
-    private sealed class ActivityContext : FunctionContext
-    {
-        public override string InvocationId => "test";
-
-        public override string FunctionId => PointInTimeActivity.ActivityName;
-
-        public override TraceContext TraceContext => throw new NotSupportedException();
-
-        public override BindingContext BindingContext => throw new NotSupportedException();
-
-        public override RetryContext RetryContext => throw new NotSupportedException();
-
-        public override IServiceProvider InstanceServices { get; set; } = new ServiceCollection().BuildServiceProvider();
-
-        public override FunctionDefinition FunctionDefinition => throw new NotSupportedException();
-
-        public override IDictionary<object, object> Items { get; set; } = new Dictionary<object, object>();
-
-        public override IInvocationFeatures Features => throw new NotSupportedException();
     }
 }
