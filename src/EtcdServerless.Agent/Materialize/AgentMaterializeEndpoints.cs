@@ -34,8 +34,13 @@ internal static class AgentMaterializeEndpoints
             }
             catch (AgentRequestException ex)
             {
-                // Read what is left of the body, so the caller, still sending, gets this answer instead of a reset connection.
-                await DiscardAsync(context.Request.Body, ct).ConfigureAwait(false);
+                // Read what is left of the body, so the caller, still sending, gets this answer instead of a reset
+                // connection; only a body of announced length, which bounds what is read for nothing.
+                if (context.Request.ContentLength is not null)
+                {
+                    await DiscardAsync(context.Request.Body, ct).ConfigureAwait(false);
+                }
+
                 return Results.Problem(statusCode: ex.StatusCode, title: ex.Title, detail: ex.Message);
             }
         });
