@@ -95,6 +95,9 @@ type clusterConfig = {
   @description('Continuous protection: how often a delta segment is captured, as a .NET TimeSpan (e.g. "00:01:00"). Omit for none.')
   deltasInterval: string?
 
+  @description('https URL of the member agent that materializes point-in-time restores (a function cannot run etcd); omit to use drill.agentUrl.')
+  materializeAgentUrl: string?
+
   @description('With deltasInterval: alert when the newest delta segment is older than this many minutes (default 15).')
   @minValue(2)
   @maxValue(1440)

@@ -184,6 +184,9 @@ var clusterSettings = flatten(map(clusters, c => concat(
   empty(c.?deltasInterval ?? '') ? [] : [
     { name: 'Clusters__${c.name}__Deltas__Interval', value: c.?deltasInterval ?? '' }
   ],
+  empty(c.?materializeAgentUrl ?? '') ? [] : [
+    { name: 'Clusters__${c.name}__Deltas__MaterializeAgentUrl', value: c.?materializeAgentUrl ?? '' }
+  ],
   flatten(map(range(0, length(c.?members ?? [])), i => [
     { name: 'Clusters__${c.name}__Members__${i}__Name', value: (c.?members ?? [])[i].name }
     { name: 'Clusters__${c.name}__Members__${i}__PeerUrl', value: (c.?members ?? [])[i].peerUrl }

@@ -83,7 +83,9 @@ internal sealed class ActivityFunctions(IServiceProvider services)
     public Task<DrillRunResult> DrillBackup([ActivityTrigger] DrillRequest input, FunctionContext context) =>
         RunAsync<DrillRequest, DrillRunResult>(DrillActivity.ActivityName, input, context);
 
-    // Materializing runs etcd: on the Function App it fails with a clear error (etcd is not there); the CLI and serve run it.
+    // Materializing runs etcd, which the Function App has not: the step streams the decrypted inputs to the cluster's
+    // Deltas:MaterializeAgentUrl (else Drill:AgentUrl) agent, with the agent client composed for restores and drills;
+    // without one it answers a clear error naming those settings.
     [Function(PointInTimeActivity.ActivityName)]
     public Task<PointInTimeResult> PointInTime([ActivityTrigger] PointInTimeRequest input, FunctionContext context) =>
         RunAsync<PointInTimeRequest, PointInTimeResult>(PointInTimeActivity.ActivityName, input, context);

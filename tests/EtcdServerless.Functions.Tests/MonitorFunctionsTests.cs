@@ -35,7 +35,7 @@ public sealed class MonitorFunctionsTests : IDisposable
         using var metrics = new BackupMetrics();
         var function = new MonitorFunctions(options, new BackupStatusReader(store, options, clock), metrics, NullLogger<MonitorFunctions>.Instance);
 
-        await function.RunAsync(new TimerInfo(), new TimerContext());
+        await function.RunAsync(new TimerInfo(), new TestFunctionContext("FreshnessMonitor"));
 
         var seen = Observe(Cluster);
         Assert.Equal(failed.ToUnixTimeSeconds(), seen[BackupMetrics.LastFailureTimestamp]);
@@ -90,27 +90,5 @@ public sealed class MonitorFunctionsTests : IDisposable
         listener.Start();
         listener.RecordObservableInstruments();
         return seen;
-    }
-
-    /// <summary>A FunctionContext with only what the timer reads (the host's own is not available here).</summary>
-    private sealed class TimerContext : FunctionContext
-    {
-        public override string InvocationId => "test";
-
-        public override string FunctionId => "FreshnessMonitor";
-
-        public override TraceContext TraceContext => throw new NotSupportedException();
-
-        public override BindingContext BindingContext => throw new NotSupportedException();
-
-        public override RetryContext RetryContext => throw new NotSupportedException();
-
-        public override IServiceProvider InstanceServices { get; set; } = new ServiceCollection().BuildServiceProvider();
-
-        public override FunctionDefinition FunctionDefinition => throw new NotSupportedException();
-
-        public override IDictionary<object, object> Items { get; set; } = new Dictionary<object, object>();
-
-        public override IInvocationFeatures Features => throw new NotSupportedException();
     }
 }

@@ -41,7 +41,7 @@ public sealed class ScheduleFunctionsTests
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 10, 15, 20, TimeSpan.Zero));
         var timer = new ScheduleFunctions(options, clock, NullLogger<ScheduleFunctions>.Instance);
 
-        await timer.RunAsync(new TimerInfo(), engine.Client, new InvocationContext());
+        await timer.RunAsync(new TimerInfo(), engine.Client, new TestFunctionContext("BackupScheduler"));
 
         var catalog = new BackupCatalog(store);
         var deadline = DateTime.UtcNow.AddMinutes(2);
@@ -85,7 +85,7 @@ public sealed class ScheduleFunctionsTests
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 10, 15, 20, TimeSpan.Zero));
         var timer = new ScheduleFunctions(options, clock, NullLogger<ScheduleFunctions>.Instance);
 
-        await timer.RunAsync(new TimerInfo(), engine.Client, new InvocationContext());
+        await timer.RunAsync(new TimerInfo(), engine.Client, new TestFunctionContext("BackupScheduler"));
 
         var latest = (await new BackupCatalog(store).GetLatestAsync("drilled"))!;
         var deadline = DateTime.UtcNow.AddMinutes(3);
@@ -99,27 +99,5 @@ public sealed class ScheduleFunctionsTests
         Assert.True(drill.Passed, drill.FirstFailure?.Detail);
         Assert.Equal("local", drill.RanOn);
         Assert.Empty(await DrillRecords.GetLatestByBackupAsync(store, "later"));
-    }
-
-    /// <summary>A FunctionContext with only what the timer reads (the host's own is not available here).</summary>
-    private sealed class InvocationContext : FunctionContext
-    {
-        public override string InvocationId => "test";
-
-        public override string FunctionId => "BackupScheduler";
-
-        public override TraceContext TraceContext => throw new NotSupportedException();
-
-        public override BindingContext BindingContext => throw new NotSupportedException();
-
-        public override RetryContext RetryContext => throw new NotSupportedException();
-
-        public override IServiceProvider InstanceServices { get; set; } = new ServiceCollection().BuildServiceProvider();
-
-        public override FunctionDefinition FunctionDefinition => throw new NotSupportedException();
-
-        public override IDictionary<object, object> Items { get; set; } = new Dictionary<object, object>();
-
-        public override IInvocationFeatures Features => throw new NotSupportedException();
     }
 }

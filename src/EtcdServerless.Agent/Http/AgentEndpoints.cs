@@ -66,6 +66,7 @@ internal static class AgentEndpoints
         app.MapPost("/v1/restores/{restoreId}/rollback", (string restoreId, RestoreService service, CancellationToken ct) =>
             RunAsync(() => service.RollbackAsync(restoreId, ct)));
         Drills.AgentDrillEndpoints.Map(app);
+        Materialize.AgentMaterializeEndpoints.Map(app);
     }
 
     private static async Task<IResult> RunAsync<T>(Func<Task<T>> body)

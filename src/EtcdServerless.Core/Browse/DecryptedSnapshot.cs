@@ -151,8 +151,15 @@ internal sealed class DecryptedSnapshot : IDisposable
         DeleteFolder(_folder);
     }
 
-    private static async Task DecryptAsync(IBackupStore store, IKeyStore keys, BackupManifest manifest, string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// Decrypts the backup's artifact into a new 0600 file at <paramref name="path"/> and checks its size and SHA-256
+    /// against the manifest (<see cref="InvalidDataException"/> naming the backup when they differ).
+    /// </summary>
+    public static async Task DecryptAsync(IBackupStore store, IKeyStore keys, BackupManifest manifest, string path, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(manifest);
         var options = new FileStreamOptions
         {
             Mode = FileMode.CreateNew,

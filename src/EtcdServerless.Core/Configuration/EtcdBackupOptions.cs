@@ -122,6 +122,19 @@ public sealed class DeltaOptions
 {
     /// <summary>How often a delta segment is captured (<c>00:01:00</c>); empty = only on demand (<c>backup deltas</c>).</summary>
     public TimeSpan? Interval { get; set; }
+
+    /// <summary>
+    /// An agent (<c>https://</c>, mutual TLS with <c>Restore:AgentTls</c>) that materializes point-in-time restores on
+    /// its host; empty = the cluster's <c>Drill:AgentUrl</c>, and without that too, here (etcd must be installed). A
+    /// Function App needs one of the two.
+    /// </summary>
+    public string? MaterializeAgentUrl { get; set; }
+
+    /// <summary>Where point-in-time materialization runs for <paramref name="cluster"/>: its agent URL, or null for this host.</summary>
+    public static string? AgentUrlFor(ClusterOptions? cluster) =>
+        !string.IsNullOrWhiteSpace(cluster?.Deltas?.MaterializeAgentUrl) ? cluster.Deltas.MaterializeAgentUrl
+        : !string.IsNullOrWhiteSpace(cluster?.Drill?.AgentUrl) ? cluster.Drill.AgentUrl
+        : null;
 }
 
 /// <summary>TLS material, by file (or, on Azure, by Key Vault secret URI).</summary>

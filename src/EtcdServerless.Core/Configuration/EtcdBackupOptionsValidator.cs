@@ -40,6 +40,7 @@ public sealed partial class EtcdBackupOptionsValidator : IValidateOptions<EtcdBa
             {
                 ValidateCluster(cluster, settings, errors);
                 ValidateDrill(cluster, settings?.Drill, options.Restore?.AgentTls, errors);
+                ValidateAgentUrl($"Clusters:{cluster}:Deltas:MaterializeAgentUrl", settings?.Deltas?.MaterializeAgentUrl, options.Restore?.AgentTls, errors);
             }
         }
 

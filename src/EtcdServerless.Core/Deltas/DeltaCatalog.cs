@@ -119,17 +119,23 @@ internal sealed class DeltaCatalog(IBackupStore store, IKeyStore keys)
         }
     }
 
-    /// <summary>
-    /// The segment's revisions, decrypted and checked: the manifest's MAC, the artifact's sealed identity, the
-    /// format, and at the end the plaintext's size and SHA-256 and the revision range against the manifest. Any
-    /// failure is an <see cref="InvalidDataException"/> naming the segment (a missing artifact included), so replay
-    /// stops there; revisions already yielded came from authenticated chunks.
-    /// </summary>
-    public async IAsyncEnumerable<EtcdRevisionEvents> ReadAsync(DeltaManifest manifest, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>How errors name a segment: its id and its artifact.</summary>
+    public static string Label(DeltaManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        var segment = $"segment {manifest.SegmentId} ({manifest.Artifact.Name})";
-        Stream stored;
+        return $"{manifest.SegmentId} ({manifest.Artifact.Name})";
+    }
+
+    /// <summary>
+    /// The segment's plaintext (the <see cref="DeltaSegmentFormat"/> records), decrypted as it is read, after the
+    /// manifest's MAC and the artifact's sealed identity were checked. Every chunk is authenticated as it is read; the
+    /// caller checks the plaintext's size and SHA-256 against <see cref="DeltaManifest.Plaintext"/>. Any failure to
+    /// open is an <see cref="InvalidDataException"/> naming the segment (a missing artifact included).
+    /// </summary>
+    public async Task<Stream> OpenPlaintextAsync(DeltaManifest manifest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var segment = $"segment {Label(manifest)}";
         EnvelopeReadStream plain;
         try
         {
@@ -141,7 +147,7 @@ internal sealed class DeltaCatalog(IBackupStore store, IKeyStore keys)
                 }
             }
 
-            stored = await store.OpenReadAsync(manifest.Artifact.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var stored = await store.OpenReadAsync(manifest.Artifact.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
             plain = await EnvelopeReadStream.OpenAsync(stored, keys, leaveOpen: false, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or BackupStoreException or KeyNotFoundException or System.Security.Cryptography.CryptographicException)
@@ -149,34 +155,33 @@ internal sealed class DeltaCatalog(IBackupStore store, IKeyStore keys)
             throw new InvalidDataException($"{segment} cannot be read: {ex.Message}", ex);
         }
 
+        var identity = DeltaManifestAuthenticator.Identity(manifest.Cluster, manifest.SegmentId);
+        if (!string.Equals(plain.Header.Identity, identity, StringComparison.Ordinal))
+        {
+            await plain.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidDataException($"{segment} was sealed as '{plain.Header.Identity}', not as {identity}");
+        }
+
+        return plain;
+    }
+
+    /// <summary>
+    /// The segment's revisions, decrypted and checked: the manifest's MAC, the artifact's sealed identity, the
+    /// format, and at the end the plaintext's size and SHA-256 and the revision range against the manifest. Any
+    /// failure is an <see cref="InvalidDataException"/> naming the segment (a missing artifact included), so replay
+    /// stops there; revisions already yielded came from authenticated chunks.
+    /// </summary>
+    public async IAsyncEnumerable<EtcdRevisionEvents> ReadAsync(DeltaManifest manifest, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var plain = await OpenPlaintextAsync(manifest, cancellationToken).ConfigureAwait(false);
         await using (plain.ConfigureAwait(false))
         {
-            var identity = DeltaManifestAuthenticator.Identity(manifest.Cluster, manifest.SegmentId);
-            if (!string.Equals(plain.Header.Identity, identity, StringComparison.Ordinal))
-            {
-                throw new InvalidDataException($"{segment} was sealed as '{plain.Header.Identity}', not as {identity}");
-            }
-
+            var segment = $"segment {Label(manifest)}";
             using var reader = new DeltaSegmentReader(plain);
-            var enumerator = reader.ReadRevisionsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-            await using (enumerator.ConfigureAwait(false))
+            await foreach (var revision in reader.ReadRevisionsAsync(segment, cancellationToken).ConfigureAwait(false))
             {
-                while (true)
-                {
-                    try
-                    {
-                        if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
-                        {
-                            break;
-                        }
-                    }
-                    catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or BackupStoreException or System.Security.Cryptography.CryptographicException)
-                    {
-                        throw new InvalidDataException($"{segment} is damaged: {ex.Message}", ex);
-                    }
-
-                    yield return enumerator.Current;
-                }
+                yield return revision;
             }
 
             if (reader.Size != manifest.Plaintext.Size || !string.Equals(reader.Sha256, manifest.Plaintext.Sha256, StringComparison.Ordinal)

@@ -28,4 +28,8 @@ internal static partial class DeltaLog
     [LoggerMessage(EventId = 2711, EventName = "MaterializeScratchNotRemoved", Level = LogLevel.Warning,
         Message = "Materialization scratch folder {Folder} could not be removed: {Reason}")]
     public static partial void MaterializeScratchNotRemoved(this ILogger logger, string folder, string reason);
+
+    [LoggerMessage(EventId = 2712, EventName = "MaterializedOnAgent", Level = LogLevel.Information,
+        Message = "Cluster {Cluster} materialized at revision {Revision} on agent {AgentUrl} from {Segments} segment(s), {Revisions} revision(s) replayed")]
+    public static partial void MaterializedOnAgent(this ILogger logger, string cluster, long revision, string agentUrl, int segments, long revisions);
 }

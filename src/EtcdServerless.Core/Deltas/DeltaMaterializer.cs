@@ -1,15 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
-using EtcdServerless.Core.Browse;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Members;
 using EtcdServerless.Core.Storage;
-using EtcdServerless.Etcd.Capture;
-using EtcdServerless.Etcd.Client;
-using EtcdServerless.Etcd.Endpoints;
-using EtcdServerless.Etcd.Errors;
-using EtcdServerless.Etcd.Inspection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -61,20 +54,16 @@ internal sealed record MaterializePlan(string Cluster, long TargetRevision, Back
 internal sealed record MaterializeResult(MaterializePlan Plan, string Path, long Revision, long RevisionsReplayed, long EventsReplayed, long Size, TimeSpan Duration);
 
 /// <summary>
-/// Builds the snapshot of a cluster as it was at a revision (or time) between full backups: the newest full backup
-/// at or before the target is restored with etcd's own tool into a throwaway loopback member, the delta segments
-/// are replayed on it in revision order with one transaction per original revision (so every revision, create and
-/// mod revision and version comes out identical, checked on each transaction), replay stops at the target, and the
-/// member's snapshot is saved (0600). Replay starts strictly after the snapshot's exact revision (its bbolt revision,
-/// not the one in the backup id) and skips what overlapping segments repeat. A damaged or missing segment stops
-/// replay with the segment named. Everything in the scratch folder is removed on every path.
+/// Builds the snapshot of a cluster as it was at a revision (or time) between full backups: plans the chain (the
+/// newest full backup at or before the target, then the delta segments that reach it) and, on a host with etcd,
+/// replays it from the store with <see cref="DeltaReplayer"/> (restore into a throwaway loopback member, one
+/// transaction per original revision, snapshot saved 0600). Where etcd cannot run, an agent
+/// runs the same replay on a member's agent. A damaged or missing segment stops replay with the segment named.
 /// </summary>
 internal sealed class DeltaMaterializer(IBackupStore store, IKeyStore keys, MaterializeOptions? options = null, ILogger? logger = null)
 {
     /// <summary>Prefix of scratch folders, so leftovers of a killed process can be recognised.</summary>
     public const string FolderPrefix = "etcd-backup-materialize-";
-
-    private const string MemberName = "materialize";
 
     private readonly MaterializeOptions _options = options ?? new MaterializeOptions();
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
@@ -142,157 +131,15 @@ internal sealed class DeltaMaterializer(IBackupStore store, IKeyStore keys, Mate
         return new MaterializePlan(cluster, target, full, chain, toTime, knownBy);
     }
 
-    /// <summary>Runs <paramref name="plan"/> and writes the snapshot to <paramref name="outputPath"/> (replaced when it exists).</summary>
+    /// <summary>Runs <paramref name="plan"/> here (etcd must be installed) and writes the snapshot to <paramref name="outputPath"/> (replaced when it exists).</summary>
     /// <exception cref="InvalidDataException">A backup or segment is damaged or missing (named), or replay diverged.</exception>
     public async Task<MaterializeResult> MaterializeAsync(MaterializePlan plan, string outputPath, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentException.ThrowIfNullOrEmpty(outputPath);
         outputPath = Path.GetFullPath(outputPath);
-        var started = Stopwatch.StartNew();
-        var scratch = ThrowawayEtcd.CreateScratchFolder(_options.TempDirectory, FolderPrefix);
-        try
-        {
-            var (clientPort, peerPort) = ThrowawayEtcd.FreePorts();
-            var dataDir = Path.Combine(scratch, "member-data");
-            var peerUrl = $"http://127.0.0.1:{peerPort}";
-            using (var snapshot = await DecryptedSnapshot.OpenAsync(store, keys, plan.Base, scratch, cancellationToken).ConfigureAwait(false))
-            {
-                var (error, _) = await ThrowawayEtcd.RestoreAsync(_options.Tools, snapshot.Path, dataDir, MemberName, peerUrl, _options.RestoreTimeout, cancellationToken).ConfigureAwait(false);
-                if (error is not null)
-                {
-                    throw new InvalidOperationException($"restoring full backup {plan.Base.BackupId} failed: {error}");
-                }
-            }
-
-            // A replayed revision can be a transaction of many keys (a range delete): lift the per-transaction limits.
-            var config = ThrowawayEtcd.MemberConfig(MemberName, dataDir, clientPort, peerUrl, Path.Combine(scratch, "etcd.log"), plan.Base.Snapshot.Size,
-                ["--max-txn-ops", "1000000", "--max-request-bytes", (128 * 1024 * 1024).ToString(CultureInfo.InvariantCulture)]);
-            var member = new EtcdProcess(config, _options.Tools.EtcdPath, _logger) { StopGrace = TimeSpan.FromSeconds(10) };
-            await using (member.ConfigureAwait(false))
-            {
-                await member.StartAsync(cancellationToken).ConfigureAwait(false);
-                await member.WaitHealthyAsync(_options.StartTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
-                var clientOptions = new EtcdClientOptions { Endpoint = new Uri(config.ClientUrl), DialTimeout = TimeSpan.FromSeconds(2), CallTimeout = TimeSpan.FromSeconds(60) };
-                long revisions, events;
-                using (var client = new EtcdClient(clientOptions, _logger))
-                {
-                    (revisions, events) = await ReplayAsync(plan, client, cancellationToken).ConfigureAwait(false);
-                }
-
-                await new SnapshotCapture(clientOptions, logger: _logger).CaptureAsync(SnapshotSourcePlan.FromEndpoints([clientOptions.Endpoint]), outputPath, cancellationToken: cancellationToken).ConfigureAwait(false);
-                await member.StopAsync(cancellationToken).ConfigureAwait(false);
-                var status = await SnapshotInspector.InspectAsync(outputPath, new SnapshotInspectionOptions { Trailer = SnapshotTrailerMode.Present }, cancellationToken).ConfigureAwait(false);
-                if (status.Revision != plan.TargetRevision)
-                {
-                    File.Delete(outputPath);
-                    throw new InvalidDataException($"the materialized snapshot is at revision {status.Revision}, not {plan.TargetRevision}");
-                }
-
-                _logger.Materialized(plan.Cluster, plan.TargetRevision, plan.Base.BackupId, plan.Segments.Count, revisions);
-                return new MaterializeResult(plan, outputPath, status.Revision, revisions, events, new FileInfo(outputPath).Length, started.Elapsed);
-            }
-        }
-        finally
-        {
-            try
-            {
-                ThrowawayEtcd.DeleteScratchFolder(scratch);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _logger.MaterializeScratchNotRemoved(scratch, ex.Message);
-            }
-        }
-    }
-
-    private async Task<(long Revisions, long Events)> ReplayAsync(MaterializePlan plan, EtcdClient client, CancellationToken cancellationToken)
-    {
-        var applied = (await client.StatusAsync(cancellationToken).ConfigureAwait(false)).Header.Revision;
-        if (applied != plan.Base.Snapshot.Revision)
-        {
-            throw new InvalidDataException($"full backup {plan.Base.BackupId} restored at revision {applied}, but its manifest records revision {plan.Base.Snapshot.Revision}");
-        }
-
-        var deltas = new DeltaCatalog(store, keys);
-        var leases = new HashSet<long>();
-        long revisions = 0, events = 0;
-        foreach (var segment in plan.Segments)
-        {
-            if (applied >= plan.TargetRevision)
-            {
-                break;
-            }
-
-            if (segment.ToRevision <= applied)
-            {
-                continue;
-            }
-
-            await foreach (var revision in deltas.ReadAsync(segment, cancellationToken).ConfigureAwait(false))
-            {
-                if (revision.Revision <= applied)
-                {
-                    // Overlap with the snapshot or the previous segment: already applied.
-                    continue;
-                }
-
-                if (revision.Revision > plan.TargetRevision)
-                {
-                    break;
-                }
-
-                if (revision.Revision != applied + 1)
-                {
-                    throw new InvalidDataException($"segment {segment.SegmentId} ({segment.Artifact.Name}) lacks revision {applied + 1} (its next revision is {revision.Revision})");
-                }
-
-                await EnsureLeasesAsync(client, revision, leases, cancellationToken).ConfigureAwait(false);
-                var got = await client.ApplyRevisionAsync(revision.Events, cancellationToken).ConfigureAwait(false);
-                if (got != revision.Revision)
-                {
-                    throw new InvalidDataException(
-                        $"replaying revision {revision.Revision} of segment {segment.SegmentId} produced revision {got}: the throwaway member changed on its own (a lease of the full backup expired during replay?)");
-                }
-
-                applied = got;
-                revisions++;
-                events += revision.Events.Count;
-                if (applied == plan.TargetRevision)
-                {
-                    break;
-                }
-            }
-        }
-
-        if (applied != plan.TargetRevision)
-        {
-            throw new InvalidDataException($"replay ended at revision {applied}, before the target {plan.TargetRevision}: the segments of the chain ({plan.Describe()}) do not reach it");
-        }
-
-        return (revisions, events);
-    }
-
-    private async Task EnsureLeasesAsync(EtcdClient client, EtcdRevisionEvents revision, HashSet<long> leases, CancellationToken cancellationToken)
-    {
-        foreach (var e in revision.Events)
-        {
-            var lease = e.Kv.Lease;
-            if (e.IsDelete || lease == 0 || !leases.Add(lease))
-            {
-                continue;
-            }
-
-            try
-            {
-                // Lease grants are not revisions, so recreating one keeps the revision sequence intact.
-                await client.LeaseGrantAsync((long)_options.RecreatedLeaseTtl.TotalSeconds, lease, cancellationToken).ConfigureAwait(false);
-            }
-            catch (EtcdException ex) when (ex.ServerMessage.Contains("lease already exists", StringComparison.OrdinalIgnoreCase))
-            {
-                // Held by the full backup: it keeps its own TTL.
-            }
-        }
+        var replayed = await new DeltaReplayer(_options, _logger).RunAsync(ReplayTarget.From(plan), new StoreReplaySource(store, keys, plan), outputPath, cancellationToken).ConfigureAwait(false);
+        return new MaterializeResult(plan, outputPath, replayed.Revision, replayed.RevisionsReplayed, replayed.EventsReplayed, replayed.Size, replayed.Duration);
     }
 
     private static string Format(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);

@@ -205,6 +205,34 @@ internal sealed class DeltaSegmentReader(Stream input) : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="ReadRevisionsAsync(CancellationToken)"/>, with any failure of the format or of the stream below
+    /// (decryption, a cut or mismatched part) an <see cref="InvalidDataException"/> naming <paramref name="segment"/>.
+    /// </summary>
+    public async IAsyncEnumerable<EtcdRevisionEvents> ReadRevisionsAsync(string segment, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var enumerator = ReadRevisionsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using (enumerator.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or Storage.BackupStoreException or CryptographicException)
+                {
+                    throw new InvalidDataException($"{segment} is damaged: {ex.Message}", ex);
+                }
+
+                yield return enumerator.Current;
+            }
+        }
+    }
+
     public void Dispose() => _sha.Dispose();
 
     private void CheckEnd(ReadOnlySpan<byte> payload, long first, long last, long events, long revisions)

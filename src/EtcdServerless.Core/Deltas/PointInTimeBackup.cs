@@ -5,7 +5,9 @@ using EtcdServerless.Core.Backup;
 using EtcdServerless.Core.Catalog;
 using EtcdServerless.Core.Crypto;
 using EtcdServerless.Core.Members;
+using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Orchestration;
+using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Storage;
 using EtcdServerless.Etcd.Inspection;
 using Microsoft.Extensions.Logging;
@@ -17,9 +19,12 @@ namespace EtcdServerless.Core.Deltas;
 /// sealed (envelope, identity bound) and committed with a signed manifest that says where it came from
 /// (<see cref="BackupManifest.MaterializedFrom"/>). Its id is the time the cluster was known to be past the target
 /// (less a millisecond) and the target revision, so it sorts before any backup of a newer state, and asking for the
-/// same point again finds it instead of materializing twice.
+/// same point again finds it instead of materializing twice. The replay runs here when etcd is installed, or on the
+/// cluster's materialize agent (<see cref="DeltaOptions.AgentUrlFor"/>) where it cannot run (a Function App): either
+/// way the snapshot comes back into a 0600 file under the pipeline's temp directory and is sealed here, with the key
+/// that never left this process.
 /// </summary>
-internal sealed class PointInTimeBackup(BackupEnvironment environment)
+internal sealed class PointInTimeBackup(BackupEnvironment environment, AgentClient? agents = null)
 {
     private static readonly string s_toolVersion =
         typeof(PointInTimeBackup).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
@@ -59,7 +64,7 @@ internal sealed class PointInTimeBackup(BackupEnvironment environment)
         try
         {
             var file = Path.Combine(scratch, "point-in-time.db");
-            await Materializer().MaterializeAsync(plan, file, cancellationToken).ConfigureAwait(false);
+            await MaterializeAsync(plan, file, cancellationToken).ConfigureAwait(false);
             return await SealAsync(plan, backupId, created, file, catalog, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -132,6 +137,33 @@ internal sealed class PointInTimeBackup(BackupEnvironment environment)
         return manifest;
     }
 
+    private async Task MaterializeAsync(MaterializePlan plan, string file, CancellationToken cancellationToken)
+    {
+        var agentUrl = DeltaOptions.AgentUrlFor(environment.FindCluster(plan.Cluster));
+        if (agentUrl is null)
+        {
+            var tools = new EtcdToolPaths();
+            if (ExternalCommand.Locate(tools.EtcdPath) is null || (ExternalCommand.Locate(tools.EtcdutlPath) is null && ExternalCommand.Locate(tools.EtcdctlPath) is null))
+            {
+                // Said before anything is decrypted: on a Function App this is the configuration to fix, not a failed replay.
+                throw new InvalidOperationException(
+                    $"etcd and its tools are not installed on this host, so it cannot materialize: set Clusters:{plan.Cluster}:Deltas:MaterializeAgentUrl (or Clusters:{plan.Cluster}:Drill:AgentUrl) to materialize on a member's agent");
+            }
+
+            await Materializer().MaterializeAsync(plan, file, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (agents is null)
+        {
+            throw new InvalidOperationException(
+                $"cluster '{plan.Cluster}' materializes on agent {agentUrl}, but the agent client is not configured: set Restore:AgentTls:CertFile and KeyFile");
+        }
+
+        await new AgentMaterializer(environment.Store, environment.Keys, agents, agentUrl, environment.LoggerFactory.CreateLogger<AgentMaterializer>())
+            .MaterializeAsync(plan, file, cancellationToken).ConfigureAwait(false);
+    }
+
     private DeltaMaterializer Materializer() =>
         new(environment.Store, environment.Keys, new MaterializeOptions { TempDirectory = environment.Pipeline.TempDirectory },
             environment.LoggerFactory.CreateLogger<DeltaMaterializer>());
@@ -146,9 +178,11 @@ internal sealed record PointInTimeResult(string? BackupId, string? Chain, long R
 /// <summary>
 /// The restore's materialize-first step: plans the chain for the target and, unless it is a dry run, materializes
 /// it into a point-in-time backup (<see cref="PointInTimeBackup"/>) the rest of the restore takes like any backup.
-/// A dry run answers the chain and the full backup it starts from. Runs where etcd can run (the CLI and <c>serve</c>).
+/// A dry run answers the chain and the full backup it starts from. The replay runs here where etcd can run (the CLI
+/// and <c>serve</c>), or on the cluster's materialize agent (the Function App); an agent that cannot be reached or
+/// fails is a result error, like any other failed materialization.
 /// </summary>
-internal sealed class PointInTimeActivity(BackupEnvironment environment) : IActivity<PointInTimeRequest, PointInTimeResult>
+internal sealed class PointInTimeActivity(BackupEnvironment environment, AgentClient? agents = null) : IActivity<PointInTimeRequest, PointInTimeResult>
 {
     public const string ActivityName = "RestorePointInTime";
 
@@ -157,7 +191,7 @@ internal sealed class PointInTimeActivity(BackupEnvironment environment) : IActi
     public async Task<PointInTimeResult> RunAsync(PointInTimeRequest input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var pit = new PointInTimeBackup(environment);
+        var pit = new PointInTimeBackup(environment, agents);
         MaterializePlan plan;
         try
         {
@@ -180,7 +214,7 @@ internal sealed class PointInTimeActivity(BackupEnvironment environment) : IActi
             return new PointInTimeResult(backup.BackupId, chain, backup.Snapshot.Revision, null);
         }
         catch (Exception ex) when (ex is InvalidOperationException or InvalidDataException or EndOfStreamException or IOException or CryptographicException
-            or KeyNotFoundException or TimeoutException or Etcd.Errors.EtcdException or BackupStoreException)
+            or KeyNotFoundException or TimeoutException or Etcd.Errors.EtcdException or BackupStoreException or AgentCallException or HttpRequestException)
         {
             return new PointInTimeResult(null, chain, plan.TargetRevision, string.Create(CultureInfo.InvariantCulture, $"materializing revision {plan.TargetRevision} failed: {ex.Message}"));
         }

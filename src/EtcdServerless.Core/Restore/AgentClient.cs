@@ -129,55 +129,22 @@ internal sealed partial class AgentClient : IDisposable
     public async Task<(string Sha256, long Size)> DownloadBundleAsync(string agentUrl, Func<Stream, CancellationToken, Task> consume, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(consume);
-        if (_http is null)
+        return await ReceiveAsync(HttpMethod.Get, agentUrl, "v1/bundle", null, "the bundle", async (response, body, ct) =>
         {
-            throw new AgentCallException($"cannot call agent {agentUrl}: {_configurationError}");
-        }
-
-        var uri = new Uri(new Uri(agentUrl.TrimEnd('/') + "/"), "v1/bundle");
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new AgentCallException($"agent {agentUrl} is unreachable: {Innermost(ex)}", null, ex);
-        }
-
-        using (response)
-        {
-            if (!response.IsSuccessStatusCode)
-            {
-                var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                throw new AgentCallException($"agent {agentUrl} refused GET /v1/bundle ({(int)response.StatusCode}): {ProblemDetail(body)}", response.StatusCode);
-            }
-
             var announced = response.Headers.TryGetValues(AgentProtocol.BundleSha256Header, out var values) ? values.FirstOrDefault() : null;
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long size = 0;
-            try
+            var hashing = new IO.HashingReadStream(body, sha, n => size += n);
+            await using (hashing.ConfigureAwait(false))
             {
-                var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                await using (body.ConfigureAwait(false))
-                {
-                    var hashing = new IO.HashingReadStream(body, sha, n => size += n);
-                    await using (hashing.ConfigureAwait(false))
-                    {
-                        await consume(hashing, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-            }
-            catch (HttpRequestException ex)
-            {
-                throw new AgentCallException($"agent {agentUrl} broke off the bundle: {Innermost(ex)}", null, ex);
+                await consume(hashing, ct).ConfigureAwait(false);
             }
 
             var actual = Convert.ToHexStringLower(sha.GetHashAndReset());
             return string.Equals(actual, announced, StringComparison.OrdinalIgnoreCase)
                 ? (actual, size)
                 : throw new AgentCallException($"agent {agentUrl} sent a bundle whose SHA-256 {actual} is not the announced {announced ?? "(none)"}", response.StatusCode);
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Streams a bundle (tar) to the agent for <paramref name="restoreId"/>; the agent checks it against <paramref name="sha256"/>.</summary>
@@ -209,6 +176,54 @@ internal sealed partial class AgentClient : IDisposable
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         return chain.Build(server);
+    }
+
+    /// <summary>
+    /// Sends a request whose answer is a stream (never buffered) and hands it to <paramref name="consume"/>: an agent that
+    /// cannot be reached, refuses (problem+json detail), or breaks off <paramref name="what"/> is an <see cref="AgentCallException"/>.
+    /// No time limit: the caller's token bounds it.
+    /// </summary>
+    private async Task<T> ReceiveAsync<T>(
+        HttpMethod method, string agentUrl, string path, HttpContent? content, string what, Func<HttpResponseMessage, Stream, CancellationToken, Task<T>> consume, CancellationToken cancellationToken)
+    {
+        if (_http is null)
+        {
+            content?.Dispose();
+            throw new AgentCallException($"cannot call agent {agentUrl}: {_configurationError}");
+        }
+
+        using var request = new HttpRequestMessage(method, new Uri(new Uri(agentUrl.TrimEnd('/') + "/"), path)) { Content = content };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new AgentCallException($"agent {agentUrl} is unreachable: {Innermost(ex)}", null, ex);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var detail = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                throw new AgentCallException($"agent {agentUrl} refused {method} /{path} ({(int)response.StatusCode}): {ProblemDetail(detail)}", response.StatusCode);
+            }
+
+            try
+            {
+                var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                await using (body.ConfigureAwait(false))
+                {
+                    return await consume(response, body, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new AgentCallException($"agent {agentUrl} broke off {what}: {Innermost(ex)}", null, ex);
+            }
+        }
     }
 
     private async Task<T> SendAsync<T>(HttpMethod method, string agentUrl, string path, HttpContent? content, TimeSpan timeout, CancellationToken cancellationToken)

@@ -9,6 +9,7 @@ using EtcdServerless.Testing.Etcd;
 using EtcdServerless.Testing.Infrastructure;
 using EtcdServerless.Testing.Workflows;
 using EtcdServerless.Workflows.Composition;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EtcdServerless.Agent.Tests.Drills;
 

@@ -6,6 +6,7 @@ using EtcdServerless.Core.Restore;
 using EtcdServerless.Testing.Etcd;
 using EtcdServerless.Testing.Infrastructure;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EtcdServerless.Agent.Tests.Infrastructure;
 

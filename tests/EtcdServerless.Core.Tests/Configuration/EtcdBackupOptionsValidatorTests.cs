@@ -52,6 +52,39 @@ public sealed class EtcdBackupOptionsValidatorTests
         Assert.StartsWith("Clusters:prod-east:Deltas:Interval: must be at least 00:00:10", Single(options), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://10.0.0.11:7443", true, "is not an https:// URL")]
+    [InlineData("https://10.0.0.11:7443", false, "needs Restore:AgentTls:CertFile and KeyFile")]
+    public void Validate_MaterializeAgentUrl_PlainHttpOrNoClientCertificate_NamesKey(string url, bool withTls, string expected)
+    {
+        using var dir = new TempDirectory("materialize-agent");
+        var options = Valid();
+        options.Clusters["prod-east"].Deltas.MaterializeAgentUrl = url;
+        if (withTls)
+        {
+            // Files that exist: the validator checks them too, and only the URL is under test here.
+            File.WriteAllText(dir.Combine("orchestrator.pem"), "");
+            File.WriteAllText(dir.Combine("orchestrator-key.pem"), "");
+            options.Restore.AgentTls = new AgentTlsOptions { CertFile = dir.Combine("orchestrator.pem"), KeyFile = dir.Combine("orchestrator-key.pem") };
+        }
+
+        var error = Single(options);
+
+        Assert.StartsWith("Clusters:prod-east:Deltas:MaterializeAgentUrl: ", error, StringComparison.Ordinal);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AgentUrlFor_MaterializeAgentUrlElseDrillAgentElseHere()
+    {
+        var cluster = new ClusterOptions { Drill = new ClusterDrillOptions { AgentUrl = "https://drill:7443" } };
+        Assert.Equal("https://drill:7443", DeltaOptions.AgentUrlFor(cluster));
+        cluster.Deltas.MaterializeAgentUrl = "https://materialize:7443";
+        Assert.Equal("https://materialize:7443", DeltaOptions.AgentUrlFor(cluster));
+        Assert.Null(DeltaOptions.AgentUrlFor(new ClusterOptions()));
+        Assert.Null(DeltaOptions.AgentUrlFor(null));
+    }
+
     [Fact]
     public void Validate_DeltaIntervalOfAMinute_Valid()
     {

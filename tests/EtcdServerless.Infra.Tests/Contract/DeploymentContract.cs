@@ -44,6 +44,7 @@ internal static class DeploymentContract
         ["Clusters__*__Drill__AgentUrl"] = "Only clusters with drills; on Azure they run on a member agent (a function cannot run etcd).",
         ["Clusters__*__Bundle__AgentUrl"] = "Only clusters that store a control-plane bundle with each backup.",
         ["Clusters__*__Deltas__Interval"] = "Only clusters with continuous (delta) protection.",
+        ["Clusters__*__Deltas__MaterializeAgentUrl"] = "Only clusters whose point-in-time restores materialize on another agent than their drills' (a function cannot run etcd).",
     };
 
     /// <summary>

@@ -44,6 +44,7 @@ param clusters = [
     }
     bundleAgentUrl: 'https://10.1.0.11:7443'
     deltasInterval: '00:01:00'
+    materializeAgentUrl: 'https://10.1.0.12:7443'
     deltaLagAlertMinutes: 10
   }
   {
