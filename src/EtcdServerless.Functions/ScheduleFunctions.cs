@@ -38,7 +38,7 @@ internal sealed partial class ScheduleFunctions(EtcdBackupOptions options, TimeP
         }
     }
 
-    [LoggerMessage(EventId = 2901, EventName = "ScheduledDrillStarted", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 2903, EventName = "ScheduledDrillStarted", Level = LogLevel.Information,
         Message = "Scheduled drill of {Cluster}: instance {InstanceId} (joined a running one: {Deduplicated})")]
     private static partial void LogScheduledDrill(ILogger logger, string cluster, string instanceId, bool deduplicated);
 

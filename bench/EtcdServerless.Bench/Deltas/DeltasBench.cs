@@ -23,12 +23,11 @@ namespace EtcdServerless.Bench.Deltas;
 /// B) the restore input at the last captured revision: <c>backup materialize --to-revision</c> (full backup +
 /// segments replayed) against the baseline <c>backup export latest</c> (the full backup alone), each followed by
 /// <c>etcdctl snapshot restore</c> of the file into a data dir; the materialized snapshot's revision is checked.
-/// Usage: bench deltas [--size-mb 256] [--data k8s|random] [--rate 10000] [--seconds 60] [--interval-seconds 10] [--captures-only] [--cli PATH-TO-etcd-backup]
+/// Usage: bench deltas [--size-mb 256] [--data k8s|random] [--rate 10000] [--seconds 60] [--interval-seconds 10] [--writers 64] [--captures-only] [--cli PATH-TO-etcd-backup]
 /// (--captures-only stops after A).
 /// </summary>
 internal static class DeltasBench
 {
-    private const int Writers = 64;
     private const int Keys = 10_000;
     private const int ValueBytes = 128;
 
@@ -40,8 +39,9 @@ internal static class DeltasBench
         var interval = IntArg(args, "--interval-seconds", 10);
         var data = BenchData.Parse(StringArg(args, "--data"));
         var capturesOnly = args.Contains("--captures-only");
+        var writers = IntArg(args, "--writers", 64);
         var command = string.Create(CultureInfo.InvariantCulture,
-            $"dotnet run -c Release --project bench/EtcdServerless.Bench -- deltas --size-mb {sizeMb} --data {BenchData.Name(data)} --rate {rate} --seconds {seconds} --interval-seconds {interval}{(capturesOnly ? " --captures-only" : "")}{(StringArg(args, "--cli") is { } cliPath ? " --cli " + cliPath : "")}");
+            $"dotnet run -c Release --project bench/EtcdServerless.Bench -- deltas --size-mb {sizeMb} --data {BenchData.Name(data)} --rate {rate} --seconds {seconds} --interval-seconds {interval}{(writers != 64 ? " --writers " + writers : "")}{(capturesOnly ? " --captures-only" : "")}{(StringArg(args, "--cli") is { } cliPath ? " --cli " + cliPath : "")}");
         using var work = new TempDirectory("etcdsl-bench-deltas");
         var cli = StringArg(args, "--cli") ?? await PublishCliAsync(work.Combine("cli")).ConfigureAwait(false);
         var time = RequiredTool.Find("time", "apt-get install time (GNU time, for CPU time and peak memory)");
@@ -64,7 +64,7 @@ internal static class DeltasBench
         var writer = new WriterState();
         using var stop = new CancellationTokenSource();
         var clock = Stopwatch.StartNew();
-        var writing = WriteAsync(client, rate, TimeSpan.FromSeconds(seconds), writer, stop.Token);
+        var writing = WriteAsync(client, writers, rate, TimeSpan.FromSeconds(seconds), writer, stop.Token);
         var captures = new List<Capture>();
         try
         {
@@ -155,7 +155,7 @@ internal static class DeltasBench
             report.AppendLine(CultureInfo.InvariantCulture,
                 $"deltas: data {BenchData.Name(data)}, etcd db {dbSize / 1_000_000.0:F0} MB, full backup {full.Seconds:F1} s; {Environment.ProcessorCount} cores, load average {Backup.BackupBench.LoadAverage()}");
             report.AppendLine(CultureInfo.InvariantCulture,
-                $"writer: target {rate:N0} puts/s of {ValueBytes} B for {seconds} s, {Writers} in flight: {writer.Written:N0} puts in {writer.Elapsed.TotalSeconds:F1} s = **{writer.Written / writer.Elapsed.TotalSeconds:N0} puts/s** achieved (newest revision {Interlocked.Read(ref writer.NewestRevision):N0})");
+                $"writer: target {rate:N0} puts/s of {ValueBytes} B for {seconds} s, {writers} in flight: {writer.Written:N0} puts in {writer.Elapsed.TotalSeconds:F1} s = **{writer.Written / writer.Elapsed.TotalSeconds:N0} puts/s** achieved (newest revision {Interlocked.Read(ref writer.NewestRevision):N0})");
             report.AppendLine();
             report.AppendLine("| capture | started at | wall (capture start to end) | CPU (user+sys) | peak RSS | revisions | events | segment bytes | end revision | newest written at end | revision gap at end |");
             report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -186,12 +186,12 @@ internal static class DeltasBench
     }
 
     /// <summary>Puts as fast as it can, but no faster than <paramref name="rate"/> a second, for <paramref name="duration"/>.</summary>
-    private static async Task WriteAsync(EtcdClient client, int rate, TimeSpan duration, WriterState state, CancellationToken cancellationToken)
+    private static async Task WriteAsync(EtcdClient client, int writers, int rate, TimeSpan duration, WriterState state, CancellationToken cancellationToken)
     {
         var value = Encoding.ASCII.GetBytes(new string('v', ValueBytes));
         var clock = Stopwatch.StartNew();
         long issued = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(0, Writers), new ParallelOptions { MaxDegreeOfParallelism = Writers, CancellationToken = cancellationToken }, async (_, ct) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, writers), new ParallelOptions { MaxDegreeOfParallelism = writers, CancellationToken = cancellationToken }, async (_, ct) =>
         {
             while (clock.Elapsed < duration)
             {
