@@ -42,6 +42,8 @@ internal sealed class AgentMaterializeService : IDisposable
         {
             Tools = new EtcdToolPaths { EtcdPath = options.EtcdPath, EtcdctlPath = options.EtcdctlPath, EtcdutlPath = options.EtcdutlPath },
             RestoreTimeout = TimeSpan.FromSeconds(options.CommandTimeoutSeconds),
+            // The host runs a live member: its memory is not the materialization's to take.
+            MemberInMemory = false,
         };
     }
 

@@ -29,6 +29,10 @@ internal static partial class DeltaLog
         Message = "Materialization scratch folder {Folder} could not be removed: {Reason}")]
     public static partial void MaterializeScratchNotRemoved(this ILogger logger, string folder, string reason);
 
+    [LoggerMessage(EventId = 2713, EventName = "MaterializeMemberInMemory", Level = LogLevel.Information,
+        Message = "Materializing cluster {Cluster}: the throwaway member's data dir is in memory at {Folder} (up to {EstimateMiB} MiB)")]
+    public static partial void MaterializeMemberInMemory(this ILogger logger, string cluster, string folder, long estimateMiB);
+
     [LoggerMessage(EventId = 2712, EventName = "MaterializedOnAgent", Level = LogLevel.Information,
         Message = "Cluster {Cluster} materialized at revision {Revision} on agent {AgentUrl} from {Segments} segment(s), {Revisions} revision(s) replayed")]
     public static partial void MaterializedOnAgent(this ILogger logger, string cluster, long revision, string agentUrl, int segments, long revisions);

@@ -28,6 +28,15 @@ internal sealed record MaterializeOptions
     /// not in the watch history, so it is not preserved (docs/format.md).
     /// </summary>
     public TimeSpan RecreatedLeaseTtl { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Put the throwaway member's data dir in memory when the host has room to spare (<see cref="ReplayMemberPlacement"/>):
+    /// replay then runs about twice as fast. Agents turn this off: their host runs a live member.
+    /// </summary>
+    public bool MemberInMemory { get; init; } = true;
+
+    /// <summary>The tmpfs for <see cref="MemberInMemory"/> (<c>/dev/shm</c> by default).</summary>
+    public string? MemoryDirectory { get; init; }
 }
 
 /// <summary>What a materialization will use: the full backup and the segments replayed on it, up to the target revision.</summary>

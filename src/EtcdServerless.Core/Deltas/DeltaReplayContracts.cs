@@ -11,11 +11,17 @@ namespace EtcdServerless.Core.Deltas;
 /// <param name="Chain">One line naming the chain (errors quote it).</param>
 internal sealed record ReplayTarget(string Cluster, long TargetRevision, string BaseBackupId, long BaseRevision, long BaseSize, string Chain)
 {
+    /// <summary>The plaintext size of the chain's segments (sizes where the throwaway member can live; 0 when unknown).</summary>
+    public long ReplayBytes { get; init; }
+
     /// <summary>The target of a <see cref="MaterializePlan"/>.</summary>
     public static ReplayTarget From(MaterializePlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        return new(plan.Cluster, plan.TargetRevision, plan.Base.BackupId, plan.Base.Snapshot.Revision, plan.Base.Snapshot.Size, plan.Describe());
+        return new(plan.Cluster, plan.TargetRevision, plan.Base.BackupId, plan.Base.Snapshot.Revision, plan.Base.Snapshot.Size, plan.Describe())
+        {
+            ReplayBytes = plan.Segments.Sum(s => s.Plaintext.Size),
+        };
     }
 }
 

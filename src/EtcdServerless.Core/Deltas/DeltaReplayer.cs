@@ -37,10 +37,18 @@ internal sealed class DeltaReplayer(MaterializeOptions? options = null, ILogger?
         outputPath = Path.GetFullPath(outputPath);
         var started = Stopwatch.StartNew();
         var scratch = ThrowawayEtcd.CreateScratchFolder(_options.TempDirectory, DeltaMaterializer.FolderPrefix);
+        string? inMemory = null;
         try
         {
             var (clientPort, peerPort) = ThrowawayEtcd.FreePorts();
-            var dataDir = Path.Combine(scratch, "member-data");
+            var estimate = ReplayMemberPlacement.EstimateBytes(target.BaseSize, target.ReplayBytes);
+            if (ReplayMemberPlacement.Choose(_options, estimate) is { } memory)
+            {
+                inMemory = ThrowawayEtcd.CreateScratchFolder(memory, DeltaMaterializer.FolderPrefix + "member-");
+                _logger.MaterializeMemberInMemory(target.Cluster, inMemory, estimate >> 20);
+            }
+
+            var dataDir = Path.Combine(inMemory ?? scratch, "member-data");
             var peerUrl = $"http://127.0.0.1:{peerPort}";
             var basePath = Path.Combine(scratch, "base.db");
             await source.WriteBaseAsync(basePath, cancellationToken).ConfigureAwait(false);
@@ -84,13 +92,16 @@ internal sealed class DeltaReplayer(MaterializeOptions? options = null, ILogger?
         }
         finally
         {
-            try
+            foreach (var folder in inMemory is null ? [scratch] : new[] { inMemory, scratch })
             {
-                ThrowawayEtcd.DeleteScratchFolder(scratch);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _logger.MaterializeScratchNotRemoved(scratch, ex.Message);
+                try
+                {
+                    ThrowawayEtcd.DeleteScratchFolder(folder);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    _logger.MaterializeScratchNotRemoved(folder, ex.Message);
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using EtcdServerless.Agent.Tests.Bundles;
 using EtcdServerless.Agent.Tests.Drills;
 using EtcdServerless.Agent.Tests.Infrastructure;
 using EtcdServerless.Core.Browse;
@@ -9,6 +10,7 @@ using EtcdServerless.Core.Restore;
 using EtcdServerless.Core.Storage;
 using EtcdServerless.Etcd.Keyspace;
 using EtcdServerless.Testing.Infrastructure;
+using Microsoft.Extensions.Logging;
 
 namespace EtcdServerless.Agent.Tests.Materialize;
 
@@ -51,6 +53,28 @@ public sealed class AgentMaterializeTests(AgentMaterializeFixture f) : IClassFix
 
         // The lease granted after the full backup was recreated on the throwaway member, under its original id.
         Assert.Contains(Keys(C.Temp.Combine($"agent-{f.TargetInFirst}.db"), f.TargetInFirst), k => k.StartsWith("/pit/leased ", StringComparison.Ordinal) && !k.Contains(" l0 ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Materialize_HereWithRoomInMemory_MemberLivesInTheMemoryFolderAndTheResultIsTheDisksOne()
+    {
+        var memory = Directory.CreateDirectory(C.Temp.Combine("memory")).FullName;
+        using var logs = new CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
+        var inMemory = new DeltaMaterializer(C.Store, C.Keys, new MaterializeOptions { TempDirectory = C.Temp.Path, MemoryDirectory = memory },
+            factory.CreateLogger<DeltaMaterializer>());
+        var onDisk = new DeltaMaterializer(C.Store, C.Keys, new MaterializeOptions { TempDirectory = C.Temp.Path, MemberInMemory = false });
+        var plan = await onDisk.PlanAsync(AgentDrillFixture.Cluster, f.TargetInSecond, null);
+
+        var fromMemory = await inMemory.MaterializeAsync(plan, C.Temp.Combine("from-memory.db"));
+        var fromDisk = await onDisk.MaterializeAsync(plan, C.Temp.Combine("from-disk.db"));
+
+        Assert.Contains("data dir is in memory at", logs.Text, StringComparison.Ordinal);
+        Assert.Contains($"Folder={memory}{Path.DirectorySeparatorChar}{DeltaMaterializer.FolderPrefix}member-", logs.Text, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(memory));
+        Assert.Equal(f.TargetInSecond, fromMemory.Revision);
+        Assert.Equal(fromDisk.RevisionsReplayed, fromMemory.RevisionsReplayed);
+        Assert.Equal(Keys(fromDisk.Path, f.TargetInSecond), Keys(fromMemory.Path, f.TargetInSecond));
     }
 
     [Fact]
