@@ -98,10 +98,11 @@ internal static class BackupDeltasCommands
         var file = new Option<FileInfo>("--output", "-o") { Description = "The snapshot file to write (created with mode 0600).", Required = true };
         var force = new Option<bool>("--force") { Description = "Overwrite the file if it exists." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Only show the chain: the full backup and the segments that would be replayed." };
+        var onDisk = new Option<bool>("--on-disk") { Description = "Keep the throwaway member on disk even when memory allows (by default it runs in /dev/shm when twice the backup and the replay fit with 1 GiB to spare, about twice as fast)." };
         var command = new Command("materialize",
             "Write the snapshot of a cluster at a revision or time: the newest full backup before it, restored into a throwaway loopback etcd, the delta segments replayed one transaction per revision up to the target, then saved.")
         {
-            config, cluster, toRevision, toTime, file, force, dryRun,
+            config, cluster, toRevision, toTime, file, force, dryRun, onDisk,
         };
         CommandAction.Set(command, console, async (parse, ct) =>
         {
@@ -117,7 +118,8 @@ internal static class BackupDeltasCommands
                 throw new IOException($"'{destination}' already exists (use --force to overwrite it)");
             }
 
-            var materializer = new DeltaMaterializer(app.Store, app.Keys, new MaterializeOptions { TempDirectory = app.Environment.Pipeline.TempDirectory },
+            var materializer = new DeltaMaterializer(app.Store, app.Keys,
+                new MaterializeOptions { TempDirectory = app.Environment.Pipeline.TempDirectory, MemberInMemory = !parse.GetValue(onDisk) },
                 session.LoggerFactory.CreateLogger<DeltaMaterializer>());
             var plan = await materializer.PlanAsync(name, revision, time, ct).ConfigureAwait(false);
             await console.Out.WriteLineAsync($"chain: {plan.Describe()}").ConfigureAwait(false);
