@@ -56,7 +56,8 @@ internal sealed class AgentMaterializer(IBackupStore store, IKeyStore keys, Agen
             catch (Exception ex) when (ex is AgentCallException or HttpRequestException or IOException && upload.Fault is not null)
             {
                 // The upload stopped because a part failed on this side: that, not the transport, is the finding.
-                throw upload.Fault!;
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(upload.Fault!);
+                throw;
             }
             catch (AgentCallException ex) when (ex.StatusCode == System.Net.HttpStatusCode.UnprocessableContent)
             {
