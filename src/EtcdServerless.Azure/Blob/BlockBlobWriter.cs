@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -13,12 +13,18 @@ using Microsoft.Extensions.Logging;
 namespace EtcdServerless.Azure.Blob;
 
 /// <summary>
-/// A staged block-blob write on <see cref="BlockBlobClient"/>: bytes go into pooled block buffers, full blocks
-/// upload with StageBlock (at most <see cref="BlobStoreOptions.MaxBlocksInFlight"/> in flight, so memory stays
-/// bounded at about <c>BlockSize * (MaxBlocksInFlight + 1)</c>), and <see cref="CommitAsync"/> publishes them
-/// atomically with CommitBlockList under <c>If-None-Match: *</c>.
+/// A staged block-blob write on <see cref="BlockBlobClient"/>: bytes go into the writer's own block buffers, full
+/// blocks upload with StageBlock (at most <see cref="BlobStoreOptions.MaxBlocksInFlight"/> in flight), and
+/// <see cref="CommitAsync"/> publishes them atomically with CommitBlockList under <c>If-None-Match: *</c>.
+/// Memory is at most <c>BlockSize * (MaxBlocksInFlight + 1)</c>: the buffers are allocated once and recycled.
 /// Uncommitted blocks are invisible to readers and listings and the service discards them on its own.
 /// </summary>
+/// <remarks>
+/// Not <c>ArrayPool.Shared</c>: a block is rented on the writing thread and returned on whichever pool thread
+/// finished its upload, where the pool caches it per thread. The next rent, on another thread, then missed it and
+/// allocated again, so a 1 GB backup to Azurite held 33 MiB of stranded 4 MiB arrays instead of 12 MiB
+/// (docs/benchmarks.md, "Peak RSS (issue 10)").
+/// </remarks>
 /// <remarks>
 /// Block ids embed a random writer id so concurrent writers of the same name never overwrite each other's
 /// staged blocks: whichever commits first wins, the other gets <see cref="BackupObjectExistsException"/>.
@@ -38,7 +44,10 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter, IStagedUpload
     private readonly List<Task> _uploads = [];
     private readonly List<string> _blockIds = [];
     private readonly IncrementalHash _blobMd5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+    // Buffers whose upload finished, ready to fill again; an upload puts its buffer back before it frees its slot.
+    private readonly ConcurrentQueue<byte[]> _freeBuffers = new();
     private byte[]? _buffer;
+    private int _buffersAllocated;
     private int _filled;
     private long _length;
     private bool _committed;
@@ -60,6 +69,9 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter, IStagedUpload
 
     /// <inheritdoc/>
     public Stream Content { get; }
+
+    /// <summary>Block buffers this writer allocated so far; never more than <c>MaxBlocksInFlight + 1</c>.</summary>
+    internal int BuffersAllocated => Volatile.Read(ref _buffersAllocated);
 
     /// <inheritdoc/>
     public async Task<StoredObjectInfo> CommitAsync(CancellationToken cancellationToken = default)
@@ -149,7 +161,7 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter, IStagedUpload
         _blobMd5.AppendData(data.Span);
         while (!data.IsEmpty)
         {
-            _buffer ??= ArrayPool<byte>.Shared.Rent(_options.BlockSize);
+            _buffer ??= TakeBuffer();
             var take = Math.Min(data.Length, _options.BlockSize - _filled);
             data.Span[..take].CopyTo(_buffer.AsSpan(_filled));
             _filled += take;
@@ -174,8 +186,8 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter, IStagedUpload
         var index = _blockIds.Count;
         if (index >= 50_000)
         {
+            _freeBuffers.Enqueue(buffer);
             _slots.Release();
-            ArrayPool<byte>.Shared.Return(buffer);
             throw new BackupStoreException($"'{_displayName}' needs more than 50,000 blocks; raise the block size.");
         }
 
@@ -203,7 +215,9 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter, IStagedUpload
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // Back in the queue before the slot is free: the writer only takes a new buffer after it got a slot for
+            // the previous one, so a free slot always comes with a free buffer once all buffers exist.
+            _freeBuffers.Enqueue(buffer);
             _slots.Release();
         }
     }
@@ -219,12 +233,25 @@ internal sealed class BlockBlobWriter : IBackupObjectWriter, IStagedUpload
         }
     }
 
+    // Only the writing thread calls this, and only while it holds no buffer: with at most MaxBlocksInFlight uploads
+    // each holding one, no more than MaxBlocksInFlight + 1 buffers ever exist.
+    private byte[] TakeBuffer()
+    {
+        if (_freeBuffers.TryDequeue(out var buffer))
+        {
+            return buffer;
+        }
+
+        Interlocked.Increment(ref _buffersAllocated);
+        // Uninitialized: every byte is written before it is uploaded, and untouched pages of a small last block
+        // never become resident.
+        return GC.AllocateUninitializedArray<byte>(_options.BlockSize);
+    }
+
     private void ReturnBuffer()
     {
-        if (_buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = null;
-        }
+        // Ciphertext only: nothing to clear; the arrays go with the writer.
+        _buffer = null;
+        _freeBuffers.Clear();
     }
 }

@@ -13,9 +13,11 @@ namespace EtcdServerless.Etcd.Client;
 internal sealed class EtcdChannel : IDisposable
 {
     // A snapshot is one long server stream: starting at .NET's 64 KiB initial window the member waits on
-    // WINDOW_UPDATEs until dynamic sizing catches up; 8 MiB keeps the link busy from the first chunk
-    // (docs/benchmarks.md), at most 8 MiB buffered per stream.
-    internal const int StreamWindowSize = 8 * 1024 * 1024;
+    // WINDOW_UPDATEs until dynamic sizing catches up (docs/benchmarks.md). 2 MiB still covers the
+    // bandwidth-delay product of any link a member is on (2 GB/s at 1 ms), and it is also what the handler
+    // holds unread whenever the backup's pipeline is slower than the member, which is the common case: with
+    // 8 MiB that buffer was the part of the CLI's peak RSS that grew when the machine was busy (issue 10).
+    internal const int StreamWindowSize = 2 * 1024 * 1024;
 
     // etcd Range replies can be large (a whole prefix); etcd's own default request limit is 1.5 MiB.
     private const int MaxReceiveMessageSize = 256 * 1024 * 1024;

@@ -58,8 +58,8 @@ internal static class EtcdBackupServices
         services.AddSingleton(pipeline ?? new BackupPipelineOptions());
         services.TryAddSingleton<BackupMetrics>();
         services.TryAddSingleton(sp => new BackupStatusReader(sp.GetRequiredService<IBackupStore>(), options, sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<IBackupStore>(sp => StoreFactory.CreateBackupStore(options.Store, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<global::Azure.Core.TokenCredential>()));
-        services.TryAddSingleton<IKeyStore>(sp => StoreFactory.CreateKeyStore(options.Keys, options.Store, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetService<global::Azure.Core.TokenCredential>()));
+        services.TryAddSingleton<IBackupStore>(sp => StoreFactory.CreateBackupStore(options.Store, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp));
+        services.TryAddSingleton<IKeyStore>(sp => StoreFactory.CreateKeyStore(options.Keys, options.Store, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp));
         services.AddSingleton(sp => new BackupCatalog(sp.GetRequiredService<IBackupStore>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IEtcdClientFactory>(new EtcdClientFactory(etcdTls));
         services.AddSingleton(sp => new BackupEnvironment(

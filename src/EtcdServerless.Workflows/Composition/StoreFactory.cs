@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Azure.Core;
 using EtcdServerless.Azure;
 using EtcdServerless.Azure.Blob;
@@ -6,6 +7,7 @@ using EtcdServerless.Core.Configuration;
 using EtcdServerless.Core.Keys;
 using EtcdServerless.Core.Storage;
 using EtcdServerless.S3;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace EtcdServerless.Workflows.Composition;
@@ -17,9 +19,10 @@ internal static class StoreFactory
     /// <c>file://</c> → the local WORM directory store; <c>http(s)://</c> → the Blob store, authenticated by
     /// <c>Store:SasToken</c>, else <c>Store:AccountKey</c> (Shared Key, Azurite/dev), else managed identity /
     /// <c>DefaultAzureCredential</c>; <c>s3://bucket/prefix</c> → the S3 store (<c>Store:S3:*</c>, else the AWS SDK's
-    /// environment and credential chain).
+    /// environment and credential chain). A <see cref="TokenCredential"/> registered in <paramref name="services"/>
+    /// replaces <c>DefaultAzureCredential</c>.
     /// </summary>
-    public static IBackupStore CreateBackupStore(StoreOptions store, TimeProvider time, ILoggerFactory loggerFactory, TokenCredential? credential = null)
+    public static IBackupStore CreateBackupStore(StoreOptions store, TimeProvider time, ILoggerFactory loggerFactory, IServiceProvider? services = null)
     {
         var location = StoreLocation.TryParseStore(store.Uri ?? "", out var error)
             ?? throw new InvalidOperationException($"Store:Uri: {error}");
@@ -33,6 +36,14 @@ internal static class StoreFactory
             return S3StoreFactory.Create(location, store, time, loggerFactory.CreateLogger<S3BackupStore>());
         }
 
+        return CreateBlobStore(location, store, loggerFactory, services);
+    }
+
+    // Azure.Core (with System.ClientModel) is loaded only from here and CreateKeyVaultStore: a backup to a local or
+    // S3 store never maps it (1.7 MiB of its peak RSS, docs/benchmarks.md "Peak RSS (issue 10)").
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static BlobBackupStore CreateBlobStore(StoreLocation location, StoreOptions store, ILoggerFactory loggerFactory, IServiceProvider? services)
+    {
         var uri = location.Uri;
         if (!string.IsNullOrEmpty(store.SasToken))
         {
@@ -40,12 +51,12 @@ internal static class StoreFactory
         }
 
         var accountKey = string.IsNullOrEmpty(store.AccountKey) ? null : store.AccountKey;
-        var token = accountKey is null && string.IsNullOrEmpty(store.SasToken) ? credential ?? AzureCredentials.Create() : null;
+        var token = accountKey is null && string.IsNullOrEmpty(store.SasToken) ? services?.GetService<TokenCredential>() ?? AzureCredentials.Create() : null;
         return BlobBackupStore.FromUri(uri, token, accountKey, loggerFactory.CreateLogger<BlobBackupStore>());
     }
 
     /// <summary><c>file://</c> → the local key directory (kept apart from a local store); <c>https://x.vault.azure.net/secrets/name</c> → Key Vault.</summary>
-    public static IKeyStore CreateKeyStore(KeysOptions keys, StoreOptions store, TimeProvider time, ILoggerFactory loggerFactory, TokenCredential? credential = null)
+    public static IKeyStore CreateKeyStore(KeysOptions keys, StoreOptions store, TimeProvider time, ILoggerFactory loggerFactory, IServiceProvider? services = null)
     {
         var location = StoreLocation.TryParseKeys(keys.Uri ?? "", out var error)
             ?? throw new InvalidOperationException($"Keys:Uri: {error}");
@@ -59,6 +70,10 @@ internal static class StoreFactory
             return new LocalKeyStore(location.LocalPath!, timeProvider: time);
         }
 
-        return KeyVaultKeyStore.FromUri(location.Uri, credential ?? AzureCredentials.Create(), logger: loggerFactory.CreateLogger<KeyVaultKeyStore>());
+        return CreateKeyVaultStore(location, loggerFactory, services);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static KeyVaultKeyStore CreateKeyVaultStore(StoreLocation location, ILoggerFactory loggerFactory, IServiceProvider? services) =>
+        KeyVaultKeyStore.FromUri(location.Uri, services?.GetService<TokenCredential>() ?? AzureCredentials.Create(), logger: loggerFactory.CreateLogger<KeyVaultKeyStore>());
 }

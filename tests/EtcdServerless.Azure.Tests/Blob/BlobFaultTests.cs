@@ -45,6 +45,40 @@ public sealed class BlobFaultTests(AzuriteFixture fixture)
         Assert.Equal(data, await TestData.ReadAsync(direct, "wide"));
     }
 
+    [Theory]
+    [InlineData(1, -1)]
+    [InlineData(1, 0)]
+    [InlineData(1, 1)]
+    [InlineData(3, -1)]
+    [InlineData(3, 0)]
+    [InlineData(3, 1)]
+    [InlineData(3, 64 * 1024 * 9)]
+    public async Task Write_SlowUploads_NeverAllocatesMoreThanMaxBlocksInFlightPlusOneBuffers(int inFlight, int bytesPastLimit)
+    {
+        // Slow block uploads keep every slot busy, so the writer fills blocks while all its buffers are out:
+        // lengths around (MaxBlocksInFlight + 1) blocks, the most buffers that may exist at once, and well past it.
+        await using var proxy = await FaultInjectingProxy.StartAsync(fixture.Azurite.BlobEndpoint);
+        proxy.Rule = (_, r) => IsPutBlock(r) ? Fault.Delay : Fault.None;
+        proxy.Delay = TimeSpan.FromMilliseconds(100);
+        var (store, direct) = await StoresAsync(proxy, o => o with { MaxBlocksInFlight = inFlight });
+        const int blockSize = 64 * 1024;
+        var data = TestData.Random((blockSize * (inFlight + 1)) + bytesPastLimit, seed: 28 + bytesPastLimit);
+        var blocks = (data.Length + blockSize - 1) / blockSize;
+
+        await using (var writer = (BlockBlobWriter)await store.OpenWriteAsync("bounded", new BackupObjectWriteOptions()))
+        {
+            for (var offset = 0; offset < data.Length; offset += 10_000)
+            {
+                await writer.Content.WriteAsync(data.AsMemory(offset, Math.Min(10_000, data.Length - offset)));
+            }
+
+            await writer.CommitAsync();
+            Assert.InRange(writer.BuffersAllocated, 1, Math.Min(blocks, inFlight + 1));
+        }
+
+        Assert.Equal(data, await TestData.ReadAsync(direct, "bounded"));
+    }
+
     [Fact]
     public async Task Read_RangeGets503_AreRetriedAndSucceed()
     {
