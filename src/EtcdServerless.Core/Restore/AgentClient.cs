@@ -186,24 +186,8 @@ internal sealed partial class AgentClient : IDisposable
     private async Task<T> ReceiveAsync<T>(
         HttpMethod method, string agentUrl, string path, HttpContent? content, string what, Func<HttpResponseMessage, Stream, CancellationToken, Task<T>> consume, CancellationToken cancellationToken)
     {
-        if (_http is null)
-        {
-            content?.Dispose();
-            throw new AgentCallException($"cannot call agent {agentUrl}: {_configurationError}");
-        }
-
-        using var request = new HttpRequestMessage(method, new Uri(new Uri(agentUrl.TrimEnd('/') + "/"), path)) { Content = content };
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new AgentCallException($"agent {agentUrl} is unreachable: {Innermost(ex)}", null, ex);
-        }
-
-        using (response)
+        using var request = Request(method, agentUrl, path, content);
+        using (var response = await StartAsync(request, agentUrl, cancellationToken).ConfigureAwait(false))
         {
             if (!response.IsSuccessStatusCode)
             {
@@ -226,7 +210,8 @@ internal sealed partial class AgentClient : IDisposable
         }
     }
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string agentUrl, string path, HttpContent? content, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>The request to <paramref name="path"/> of <paramref name="agentUrl"/>; without a client (configuration error) the content is disposed and the call refused.</summary>
+    private HttpRequestMessage Request(HttpMethod method, string agentUrl, string path, HttpContent? content)
     {
         if (_http is null)
         {
@@ -234,8 +219,25 @@ internal sealed partial class AgentClient : IDisposable
             throw new AgentCallException($"cannot call agent {agentUrl}: {_configurationError}");
         }
 
-        var uri = new Uri(new Uri(agentUrl.TrimEnd('/') + "/"), path);
-        using var request = new HttpRequestMessage(method, uri) { Content = content };
+        return new HttpRequestMessage(method, new Uri(new Uri(agentUrl.TrimEnd('/') + "/"), path)) { Content = content };
+    }
+
+    /// <summary>Sends <paramref name="request"/> and returns once the answer's headers are in; a transport failure means the agent is unreachable.</summary>
+    private async Task<HttpResponseMessage> StartAsync(HttpRequestMessage request, string agentUrl, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _http!.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new AgentCallException($"agent {agentUrl} is unreachable: {Innermost(ex)}", null, ex);
+        }
+    }
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string agentUrl, string path, HttpContent? content, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var request = Request(method, agentUrl, path, content);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (timeout != Timeout.InfiniteTimeSpan)
         {
@@ -245,11 +247,7 @@ internal sealed partial class AgentClient : IDisposable
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new AgentCallException($"agent {agentUrl} is unreachable: {Innermost(ex)}", null, ex);
+            response = await StartAsync(request, agentUrl, cts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
