@@ -198,6 +198,15 @@ internal sealed class LocalKeyStore : IKeyStore
     {
         CreatePrivateDirectory(Directory);
         CreatePrivateDirectory(KeyDirectory);
+        // File.Move(overwrite: false) checks then renames, and rename replaces: two rotations could both pass the
+        // check and the second would overwrite a key already handed out. An exclusive lock on a file in the key folder
+        // (not among the versions; flock on Unix, released when its holder exits) makes the check and the move one step.
+        using var rotation = LockRotation();
+        if (File.Exists(VersionPath(number)))
+        {
+            throw new InvalidOperationException($"KEK version {_keyId}/{number} was created concurrently; retry.");
+        }
+
         var material = RandomNumberGenerator.GetBytes(KeyEncryptionKey.KeySizeBytes);
         var version = number.ToString(CultureInfo.InvariantCulture);
         var temp = Path.Combine(KeyDirectory, $".{version}.{Guid.NewGuid():N}.tmp");
@@ -229,6 +238,24 @@ internal sealed class LocalKeyStore : IKeyStore
         {
             CryptographicOperations.ZeroMemory(material);
             File.Delete(temp);
+        }
+    }
+
+    private FileStream LockRotation()
+    {
+        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = FileMode600;
+        }
+
+        try
+        {
+            return new FileStream(Path.Combine(Directory, $".{_keyId}.rotation.lock"), options);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException($"another process is creating a version of KEK {_keyId}; retry.", ex);
         }
     }
 
