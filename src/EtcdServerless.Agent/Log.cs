@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5208, Level = LogLevel.Information, Message = "Restore {RestoreId}: put the control-plane bundle back ({Entries} entries under {Roots})")]
     public static partial void BundleRestored(ILogger logger, string restoreId, int entries, string roots);
+
+    [LoggerMessage(EventId = 5209, Level = LogLevel.Warning, Message = "Restore {RestoreId}: could not stage the upload in memory at {Path} ({Reason}); staging it beside the data dir")]
+    public static partial void MemoryStagingRefused(ILogger logger, string restoreId, string path, string reason);
 }

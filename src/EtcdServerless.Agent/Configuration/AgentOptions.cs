@@ -74,6 +74,17 @@ public sealed class AgentOptions
     /// </summary>
     public int KeepPreviousDataDirs { get; set; } = 1;
 
+    /// <summary>
+    /// Receive a restore's snapshot into a memory folder (tmpfs) instead of beside the data dir, when the folder and the
+    /// memory this agent may use both hold it with 1 GiB to spare (default true). The member is stopped while the file
+    /// exists, and it lives only until etcd's restore tool has copied it into the new data dir; it is never the only copy.
+    /// Staging on disk writes every snapshot twice (the staging file, then the tool's copy).
+    /// </summary>
+    public bool StageUploadsInMemory { get; set; } = true;
+
+    /// <summary>The memory folder of <see cref="StageUploadsInMemory"/> (default <c>/dev/shm</c>).</summary>
+    public string? MemoryDirectory { get; set; }
+
     /// <summary>The control-plane bundle this agent serves to backups and puts back on restores (<c>Agent:Bundle</c>).</summary>
     public BundleOptions Bundle { get; set; } = new();
 

@@ -92,7 +92,7 @@ internal sealed class AgentDrillService : IDisposable
     private async Task<string> DrillAsync(DrillExpectation expected, Stream body, string scratch, DrillCheckList checks, CancellationToken cancellationToken)
     {
         var path = Path.Combine(scratch, "snapshot.db");
-        var received = await SnapshotReceiver.ReceiveAsync(body, path, cancellationToken).ConfigureAwait(false);
+        var received = await SnapshotReceiver.ReceiveAsync(body, SnapshotReceiver.CreateStagingFile(path), cancellationToken).ConfigureAwait(false);
         var problem = received.Size != expected.Size ? $"received {received.Size} bytes, the manifest records {expected.Size}"
             : received.Sha256 != expected.Sha256 ? "sha256 of what arrived differs from the manifest's"
             : !received.TrailerValid ? "etcd's sha256 trailer does not match the database"

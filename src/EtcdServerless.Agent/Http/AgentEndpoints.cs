@@ -43,6 +43,7 @@ internal static class AgentEndpoints
                 context.Request.Body,
                 context.Request.Headers[AgentProtocol.SnapshotSha256Header].FirstOrDefault(),
                 context.Request.Headers[AgentProtocol.SnapshotDbSha256Header].FirstOrDefault(),
+                context.Request.ContentLength,
                 ct));
         });
         app.MapPost("/v1/restores/{restoreId}/restore", async (string restoreId, HttpContext context, RestoreService service, CancellationToken ct) =>

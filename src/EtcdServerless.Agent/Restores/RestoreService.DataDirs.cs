@@ -1,4 +1,6 @@
 using System.Globalization;
+using EtcdServerless.Agent.Configuration;
+using EtcdServerless.Core.IO;
 using EtcdServerless.Core.Members;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Etcd.Inspection;
@@ -17,6 +19,31 @@ internal sealed partial class RestoreService
         var inspected = await SnapshotInspector.InspectAsync(staging, new SnapshotInspectionOptions { TotalKeySemantics = TotalKeySemantics.Etcd36, VerifyTrailer = false }).ConfigureAwait(false);
         return (inspected, time.GetElapsedTime(started));
     });
+
+    /// <summary>
+    /// Creates the staging file of an upload of <paramref name="expectedSize"/> bytes: in the memory folder when it fits
+    /// (<see cref="AgentOptions.StageUploadsInMemory"/>), beside the data dir otherwise or when the memory file cannot be
+    /// created. Leftovers of an earlier attempt are removed first; the file is created new (never through a link).
+    /// </summary>
+    private (string Path, FileStream File) OpenStaging(string restoreId, long? expectedSize)
+    {
+        var disk = _store.DiskStagingPath(restoreId);
+        File.Delete(disk);
+        if (_store.MemoryStagingPath(restoreId) is { } memory && expectedSize is > 0 && MemoryFolder.Fits(Path.GetDirectoryName(memory)!, expectedSize.Value))
+        {
+            try
+            {
+                File.Delete(memory);
+                return (memory, SnapshotReceiver.CreateStagingFile(memory));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.MemoryStagingRefused(logger, restoreId, memory, ex.Message);
+            }
+        }
+
+        return (disk, SnapshotReceiver.CreateStagingFile(disk));
+    }
 
     private void DeleteRestoreLeftovers(string restoreId)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using EtcdServerless.Agent.Configuration;
 using EtcdServerless.Agent.Control;
+using EtcdServerless.Core.IO;
 using EtcdServerless.Core.Members;
 using EtcdServerless.Core.Restore;
 using EtcdServerless.Etcd.Inspection;
@@ -22,7 +23,7 @@ internal sealed partial class RestoreService(
     ILogger<RestoreService> logger) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly RestoreStateStore _store = new(options.DataDir);
+    private readonly RestoreStateStore _store = new(options.DataDir, options.StageUploadsInMemory ? options.MemoryDirectory ?? MemoryFolder.DefaultPath : null);
     private readonly TimeSpan _timeout = TimeSpan.FromSeconds(options.CommandTimeoutSeconds);
 
     // Staging files this process received and verified (trailer and SHA-256), with their size and time: the restore
@@ -106,7 +107,7 @@ internal sealed partial class RestoreService(
     /// Receives the snapshot into a staging file and checks it: SHA-256 of the body against the expected value(s) and
     /// etcd's own trailer. A mismatch deletes the staged file (400); a different snapshot after the restore ran is 409.
     /// </summary>
-    public Task<AgentRestoreStatus> ReceiveSnapshotAsync(string restoreId, Stream body, string? expectedSha256, string? expectedDbSha256, CancellationToken cancellationToken = default)
+    public Task<AgentRestoreStatus> ReceiveSnapshotAsync(string restoreId, Stream body, string? expectedSha256, string? expectedDbSha256, long? expectedSize = null, CancellationToken cancellationToken = default)
     {
         expectedSha256 = NormalizeHex(expectedSha256, AgentProtocol.SnapshotSha256Header);
         expectedDbSha256 = NormalizeHex(expectedDbSha256, AgentProtocol.SnapshotDbSha256Header);
@@ -132,12 +133,12 @@ internal sealed partial class RestoreService(
             await EnsureStoppedAsync(cancellationToken).ConfigureAwait(false);
             return await RunStepAsync(status, "upload", async () =>
             {
-                var staging = _store.StagingPath(restoreId);
+                var (staging, stagingFile) = OpenStaging(restoreId, expectedSize);
                 SnapshotReceiver.Received received;
                 var receiving = time.GetTimestamp();
                 try
                 {
-                    received = await SnapshotReceiver.ReceiveAsync(body, staging, cancellationToken).ConfigureAwait(false);
+                    received = await SnapshotReceiver.ReceiveAsync(body, stagingFile, cancellationToken).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -177,7 +178,7 @@ internal sealed partial class RestoreService(
                     SnapshotSha256 = received.Sha256,
                     SnapshotSize = received.Size,
                 },
-                    string.Create(CultureInfo.InvariantCulture, $"{received.Size} bytes, sha256 {received.Sha256}; received and hashed in {receivedIn.TotalSeconds:F2} s"));
+                    string.Create(CultureInfo.InvariantCulture, $"{received.Size} bytes, sha256 {received.Sha256}; received and hashed in {receivedIn.TotalSeconds:F2} s, staged {(staging == _store.MemoryStagingPath(restoreId) ? "in memory" : "on disk")}"));
             }, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
     }
@@ -237,7 +238,7 @@ internal sealed partial class RestoreService(
                 var command = await tool.ConfigureAwait(false);
                 status = status with { Request = request, Command = command, SnapshotRevision = inspected.Status.Revision, SnapshotLiveKeys = inspected.Status.TotalKey };
                 status = await SwapAsync(restoreId, status, cancellationToken).ConfigureAwait(false);
-                File.Delete(_store.StagingPath(restoreId));
+                _store.DeleteStaging(restoreId);
                 if (options.Faults.FailRestoreAfterSwap)
                 {
                     await _store.SaveAsync(status, cancellationToken).ConfigureAwait(false);
@@ -327,7 +328,7 @@ internal sealed partial class RestoreService(
                     Directory.Delete(_store.RestoreDir(restoreId), recursive: true);
                 }
 
-                File.Delete(_store.StagingPath(restoreId));
+                _store.DeleteStaging(restoreId);
                 _inspections.Remove(restoreId);
                 _verifiedStaging.Remove(restoreId);
                 if (Directory.Exists(_store.DataDir))

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using EtcdServerless.Core.Restore;
 
@@ -7,15 +9,38 @@ namespace EtcdServerless.Agent.Restores;
 /// Per-restore state as a small JSON file next to the data dir (<c>&lt;dataDir&gt;.restore-&lt;id&gt;.json</c>), written
 /// atomically (temp file + rename) so a crashed agent resumes where it was and repeated calls stay idempotent.
 /// </summary>
-internal sealed class RestoreStateStore(string dataDir)
+internal sealed class RestoreStateStore(string dataDir, string? memoryDirectory = null)
 {
     private readonly string _base = Path.GetFullPath(dataDir).TrimEnd('/');
+
+    // Several agents may share a host (and its tmpfs): the data dir's path, hashed, keeps their files apart.
+    private readonly string? _memoryBase = memoryDirectory is null
+        ? null
+        : Path.Combine(memoryDirectory, "etcd-backup-agent." + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(dataDir).TrimEnd('/'))))[..16]);
 
     public string DataDir => _base;
 
     public string StatePath(string restoreId) => $"{_base}.restore-{restoreId}.json";
 
-    public string StagingPath(string restoreId) => $"{_base}.restore-{restoreId}.snap";
+    /// <summary>Where the received snapshot of <paramref name="restoreId"/> is: in the memory folder when it was staged there.</summary>
+    public string StagingPath(string restoreId) =>
+        MemoryStagingPath(restoreId) is { } memory && File.Exists(memory) ? memory : DiskStagingPath(restoreId);
+
+    /// <summary>The staging file beside the data dir.</summary>
+    public string DiskStagingPath(string restoreId) => $"{_base}.restore-{restoreId}.snap";
+
+    /// <summary>The staging file in the memory folder, null when none is configured.</summary>
+    public string? MemoryStagingPath(string restoreId) => _memoryBase is null ? null : $"{_memoryBase}.restore-{restoreId}.snap";
+
+    /// <summary>Deletes the staging file of <paramref name="restoreId"/> wherever it is.</summary>
+    public void DeleteStaging(string restoreId)
+    {
+        File.Delete(DiskStagingPath(restoreId));
+        if (MemoryStagingPath(restoreId) is { } memory && File.Exists(memory))
+        {
+            File.Delete(memory);
+        }
+    }
 
     public string RestoreDir(string restoreId) => $"{_base}.restore-{restoreId}";
 

@@ -21,8 +21,23 @@ internal static class SnapshotReceiver
     /// <summary>Result of a received snapshot.</summary>
     internal sealed record Received(long Size, string Sha256, string DbSha256, bool TrailerValid);
 
-    public static async Task<Received> ReceiveAsync(Stream body, string stagingPath, CancellationToken cancellationToken = default)
+    /// <summary>Creates a new staging file readable by the agent's user only; fails when anything exists at the path.</summary>
+    public static FileStream CreateStagingFile(string stagingPath)
     {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
+        if (!OperatingSystem.IsWindows())
+        {
+            // A snapshot is the whole keyspace: readable by the agent's user only.
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        return new FileStream(stagingPath, options);
+    }
+
+    /// <summary>Copies <paramref name="body"/> into <paramref name="file"/> (disposed here) while hashing it.</summary>
+    public static async Task<Received> ReceiveAsync(Stream body, FileStream file, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(file);
         using var db = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var tail = new byte[TrailerLength];
         var tailLength = 0;
@@ -30,14 +45,6 @@ internal static class SnapshotReceiver
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
-            if (!OperatingSystem.IsWindows())
-            {
-                // A snapshot is the whole keyspace: readable by the agent's user only.
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            var file = new FileStream(stagingPath, options);
             await using (file.ConfigureAwait(false))
             {
                 int read;

@@ -1,4 +1,4 @@
-using System.Globalization;
+using EtcdServerless.Core.IO;
 
 namespace EtcdServerless.Core.Deltas;
 
@@ -16,10 +16,10 @@ namespace EtcdServerless.Core.Deltas;
 internal static class ReplayMemberPlacement
 {
     /// <summary>The tmpfs used on Linux unless <see cref="MaterializeOptions.MemoryDirectory"/> names another.</summary>
-    public const string DefaultMemoryDirectory = "/dev/shm";
+    public const string DefaultMemoryDirectory = MemoryFolder.DefaultPath;
 
     /// <summary>Memory left to the host beyond the estimate.</summary>
-    public const long HeadroomBytes = 1L << 30;
+    public const long HeadroomBytes = MemoryFolder.HeadroomBytes;
 
     /// <summary>
     /// What the member's data dir may grow to: the restored base, the revisions replayed on top (their plaintext,
@@ -35,14 +35,12 @@ internal static class ReplayMemberPlacement
     public static string? Choose(MaterializeOptions options, long estimate, long? memoryAvailable, long? memoryFree)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.MemberInMemory || memoryAvailable is null || memoryFree is null)
+        if (!options.MemberInMemory)
         {
             return null;
         }
 
-        return memoryAvailable.Value - estimate >= HeadroomBytes && memoryFree.Value - estimate >= HeadroomBytes
-            ? options.MemoryDirectory ?? DefaultMemoryDirectory
-            : null;
+        return MemoryFolder.Fits(estimate, memoryAvailable, memoryFree) ? options.MemoryDirectory ?? DefaultMemoryDirectory : null;
     }
 
     /// <summary><see cref="Choose(MaterializeOptions, long, long?, long?)"/> with this host's figures.</summary>
@@ -55,41 +53,6 @@ internal static class ReplayMemberPlacement
         }
 
         var folder = options.MemoryDirectory ?? DefaultMemoryDirectory;
-        return Choose(options, estimate, MemoryAvailable(), FreeSpace(folder));
-    }
-
-    /// <summary>MemAvailable of /proc/meminfo in bytes, null when it cannot be read.</summary>
-    public static long? MemoryAvailable(string meminfo = "/proc/meminfo")
-    {
-        try
-        {
-            foreach (var line in File.ReadLines(meminfo))
-            {
-                if (line.StartsWith("MemAvailable:", StringComparison.Ordinal))
-                {
-                    var parts = line["MemAvailable:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                    return parts.Length == 2 && parts[1] == "kB" && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var kb)
-                        ? kb * 1024
-                        : null;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
-
-        return null;
-    }
-
-    private static long? FreeSpace(string folder)
-    {
-        try
-        {
-            return Directory.Exists(folder) ? new DriveInfo(folder).AvailableFreeSpace : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            return null;
-        }
+        return Choose(options, estimate, MemoryFolder.MemoryAvailable(), MemoryFolder.FreeSpace(folder));
     }
 }

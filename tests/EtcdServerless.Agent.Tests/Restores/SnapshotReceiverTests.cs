@@ -22,7 +22,7 @@ public sealed class SnapshotReceiverTests : IDisposable
         var body = RandomNumberGenerator.GetBytes(size);
         var path = _temp.Combine($"staged-{size}-{chunk}");
 
-        var received = await SnapshotReceiver.ReceiveAsync(new ChunkedStream(body, chunk), path);
+        var received = await SnapshotReceiver.ReceiveAsync(new ChunkedStream(body, chunk), SnapshotReceiver.CreateStagingFile(path));
 
         Assert.Equal(size, received.Size);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(body)), received.Sha256);
@@ -43,9 +43,9 @@ public sealed class SnapshotReceiverTests : IDisposable
         var database = RandomNumberGenerator.GetBytes(databaseSize);
         var snapshot = database.Concat(SHA256.HashData(database)).ToArray();
 
-        var good = await SnapshotReceiver.ReceiveAsync(new ChunkedStream(snapshot, chunk), _temp.Combine($"good-{chunk}"));
+        var good = await SnapshotReceiver.ReceiveAsync(new ChunkedStream(snapshot, chunk), SnapshotReceiver.CreateStagingFile(_temp.Combine($"good-{chunk}")));
         snapshot[databaseSize / 2] ^= 0x01;
-        var bad = await SnapshotReceiver.ReceiveAsync(new ChunkedStream(snapshot, chunk), _temp.Combine($"bad-{chunk}"));
+        var bad = await SnapshotReceiver.ReceiveAsync(new ChunkedStream(snapshot, chunk), SnapshotReceiver.CreateStagingFile(_temp.Combine($"bad-{chunk}")));
 
         Assert.True(good.TrailerValid);
         Assert.False(bad.TrailerValid);

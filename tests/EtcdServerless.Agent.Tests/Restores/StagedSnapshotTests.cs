@@ -52,14 +52,21 @@ public sealed class StagedSnapshotTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    [Fact]
-    public async Task Restore_OfAnUploadThisProcessVerified_SkipsTheToolsSecondHashPass()
+    private string MemoryFolder => _temp.Combine("shm");
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Restore_OfAnUploadThisProcessVerified_SkipsTheToolsSecondHashPass(bool inMemory)
     {
-        var (app, url) = await StartAgentAsync();
+        var (app, url) = await StartAgentAsync(inMemory);
         await using (app)
         {
-            await StopAndUploadAsync(url, "s1");
+            var uploaded = await StopAndUploadAsync(url, "s1");
 
+            Assert.Contains(inMemory ? "staged in memory" : "staged on disk", uploaded.Steps[^1].Detail, StringComparison.Ordinal);
+            Assert.Equal(inMemory, File.Exists(MemoryStaging("s1")));
+            Assert.NotEqual(inMemory, File.Exists(_dataDir + ".restore-s1.snap"));
             var restored = await _http.PostAsJsonAsync(new Uri(url, "v1/restores/s1/restore"), Request(), AgentProtocol.Json);
 
             Assert.Equal(HttpStatusCode.OK, restored.StatusCode);
@@ -67,6 +74,7 @@ public sealed class StagedSnapshotTests : IAsyncLifetime
             Assert.Contains("--skip-hash-check", status.Command, StringComparison.Ordinal);
             Assert.True(File.Exists(Path.Combine(_dataDir, "member", "snap", "db")));
             Assert.False(File.Exists(_dataDir + ".restore-s1.snap"));
+            Assert.False(File.Exists(MemoryStaging("s1")));
             await app.StopAsync();
         }
     }
@@ -74,15 +82,16 @@ public sealed class StagedSnapshotTests : IAsyncLifetime
     [Fact]
     public async Task Restore_AfterTheAgentRestarted_LetsTheToolCheckTheHashAndRefuseATornFile()
     {
-        var (first, firstUrl) = await StartAgentAsync();
+        var (first, firstUrl) = await StartAgentAsync(inMemory: true);
         await using (first)
         {
             await StopAndUploadAsync(firstUrl, "s2");
             await first.StopAsync();
         }
 
-        // What a crash before writeback can leave: the staged file's size is right, its content is not.
-        var staged = _dataDir + ".restore-s2.snap";
+        // What a crash before writeback can leave: the staged file's size is right, its content is not. A staging file
+        // in memory outlives an agent restart (not a reboot), so the same rule holds for it.
+        var staged = MemoryStaging("s2");
         await using (var file = new FileStream(staged, FileMode.Open, FileAccess.ReadWrite))
         {
             file.Position = file.Length / 2;
@@ -91,7 +100,7 @@ public sealed class StagedSnapshotTests : IAsyncLifetime
             file.WriteByte((byte)(b ^ 0xFF));
         }
 
-        var (second, secondUrl) = await StartAgentAsync();
+        var (second, secondUrl) = await StartAgentAsync(inMemory: true);
         await using (second)
         {
             var restored = await _http.PostAsJsonAsync(new Uri(secondUrl, "v1/restores/s2/restore"), Request(), AgentProtocol.Json);
@@ -132,10 +141,53 @@ public sealed class StagedSnapshotTests : IAsyncLifetime
         }
     }
 
-    private async Task<(WebApplication App, Uri Url)> StartAgentAsync()
+    [Fact]
+    public async Task Upload_MemoryStagingPathTaken_StagesOnDiskAndRestores()
     {
+        // Something that is not our file sits where the staging file would go: the upload falls back to the disk.
+        Directory.CreateDirectory(MemoryStaging("s4"));
+        var (app, url) = await StartAgentAsync(inMemory: true);
+        await using (app)
+        {
+            var uploaded = await StopAndUploadAsync(url, "s4");
+
+            Assert.Contains("staged on disk", uploaded.Steps[^1].Detail, StringComparison.Ordinal);
+            Assert.True(File.Exists(_dataDir + ".restore-s4.snap"));
+            var restored = await _http.PostAsJsonAsync(new Uri(url, "v1/restores/s4/restore"), Request(), AgentProtocol.Json);
+            Assert.Equal(HttpStatusCode.OK, restored.StatusCode);
+            Assert.True(Directory.Exists(MemoryStaging("s4")));
+            await app.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Upload_WithoutContentLength_StagesOnDisk()
+    {
+        // The size decides whether memory has room: a body of unknown length goes to the disk.
+        var (app, url) = await StartAgentAsync(inMemory: true);
+        await using (app)
+        {
+            var uploaded = await StopAndUploadAsync(url, "s5", announceLength: false);
+
+            Assert.Contains("staged on disk", uploaded.Steps[^1].Detail, StringComparison.Ordinal);
+            Assert.False(File.Exists(MemoryStaging("s5")));
+            await app.StopAsync();
+        }
+    }
+
+    private string MemoryStaging(string id)
+    {
+        Directory.CreateDirectory(MemoryFolder);
+        return new Agent.Restores.RestoreStateStore(_dataDir, MemoryFolder).MemoryStagingPath(id)!;
+    }
+
+    private async Task<(WebApplication App, Uri Url)> StartAgentAsync(bool inMemory = false)
+    {
+        Directory.CreateDirectory(MemoryFolder);
         var options = new AgentOptions
         {
+            StageUploadsInMemory = inMemory,
+            MemoryDirectory = MemoryFolder,
             MemberName = "m1",
             DataDir = _dataDir,
             ListenUrl = $"https://127.0.0.1:{FreePorts.Next()}",
@@ -148,13 +200,31 @@ public sealed class StagedSnapshotTests : IAsyncLifetime
         return (app, new Uri(options.ListenUrl + "/"));
     }
 
-    private async Task StopAndUploadAsync(Uri agent, string id)
+    private async Task<AgentRestoreStatus> StopAndUploadAsync(Uri agent, string id, bool announceLength = true)
     {
         Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync(new Uri(agent, $"v1/restores/{id}/stop"), null)).StatusCode);
-        var content = new StreamContent(File.OpenRead(_snapshot));
+        HttpContent content = announceLength ? new StreamContent(File.OpenRead(_snapshot)) : new UnknownLengthContent(_snapshot);
         content.Headers.Add(AgentProtocol.SnapshotSha256Header, _sha);
         var uploaded = await _http.PutAsync(new Uri(agent, $"v1/restores/{id}/snapshot"), content);
-        Assert.True(uploaded.IsSuccessStatusCode, await uploaded.Content.ReadAsStringAsync());
+        var body = await uploaded.Content.ReadAsStringAsync();
+        Assert.True(uploaded.IsSuccessStatusCode, body);
+        return JsonSerializer.Deserialize<AgentRestoreStatus>(body, AgentProtocol.Json)!;
+    }
+
+    // A body sent with chunked transfer encoding: no Content-Length reaches the agent.
+    private sealed class UnknownLengthContent(string path) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await using var file = File.OpenRead(path);
+            await file.CopyToAsync(stream);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     private static MemberRestoreRequest Request() => new()

@@ -48,30 +48,4 @@ public sealed class ReplayMemberPlacementTests
     {
         Assert.Equal((2L * 100) + (2L * 10) + (256L << 20), ReplayMemberPlacement.EstimateBytes(100, 10));
     }
-
-    [Theory]
-    [InlineData("MemTotal:       24000000 kB\nMemFree:         1000 kB\nMemAvailable:    2048 kB\n", 2048L * 1024)]
-    [InlineData("MemTotal:       24000000 kB\n", null)]
-    [InlineData("MemAvailable:    lots kB\n", null)]
-    [InlineData("MemAvailable:    2048 MB\n", null)]
-    public void MemoryAvailable_Meminfo_ParsesKilobytesOrNull(string meminfo, long? expected)
-    {
-        var file = Path.GetTempFileName();
-        try
-        {
-            File.WriteAllText(file, meminfo);
-
-            Assert.Equal(expected, ReplayMemberPlacement.MemoryAvailable(file));
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
-
-    [Fact]
-    public void MemoryAvailable_NoFile_Null()
-    {
-        Assert.Null(ReplayMemberPlacement.MemoryAvailable(Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"), "meminfo")));
-    }
 }
