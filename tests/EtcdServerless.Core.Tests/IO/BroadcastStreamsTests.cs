@@ -23,6 +23,38 @@ public sealed class BroadcastStreamsTests
         Assert.All(copies, c => Assert.Equal(data, c));
     }
 
+    [Theory]
+    [InlineData(1023)]
+    [InlineData(1024)]
+    [InlineData(1025)]
+    [InlineData(10 * 1024 + 7)]
+    public async Task PumpAsync_ReadersReadingInSmallPieces_GetTheWholeSourceOnce(int size)
+    {
+        var data = RandomNumberGenerator.GetBytes(size);
+        var broadcast = new BroadcastStreams(3, chunkSize: 1024, depth: 2);
+
+        var readers = broadcast.Readers.Select(r => ReadInPiecesAsync(r, 100)).ToArray();
+        await broadcast.PumpAsync(new MemoryStream(data));
+        var copies = await Task.WhenAll(readers);
+
+        Assert.All(copies, c => Assert.Equal(data, c));
+    }
+
+    [Fact]
+    public async Task PumpAsync_ManyChunks_ReusesAFewArrays()
+    {
+        // 200 chunks through readers of both kinds: the arrays come back once every reader passed them on.
+        var data = RandomNumberGenerator.GetBytes(200 * 1024);
+        var broadcast = new BroadcastStreams(3, chunkSize: 1024, depth: 2);
+
+        var readers = new[] { ReadAllAsync(broadcast.Readers[0]), ReadInPiecesAsync(broadcast.Readers[1], 300), ReadAllAsync(broadcast.Readers[2]) };
+        await broadcast.PumpAsync(new MemoryStream(data));
+        var copies = await Task.WhenAll(readers);
+
+        Assert.All(copies, c => Assert.Equal(data, c));
+        Assert.InRange(broadcast.AllocatedChunks, 1, 8);
+    }
+
     [Fact]
     public async Task PumpAsync_ADroppedReader_DoesNotStallTheOthers()
     {
@@ -58,6 +90,19 @@ public sealed class BroadcastStreamsTests
     {
         using var copy = new MemoryStream();
         await stream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    private static async Task<byte[]> ReadInPiecesAsync(Stream stream, int piece)
+    {
+        using var copy = new MemoryStream();
+        var buffer = new byte[piece];
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            copy.Write(buffer, 0, read);
+        }
+
         return copy.ToArray();
     }
 
