@@ -11,7 +11,7 @@ namespace EtcdServerless.Agent.Restores;
 internal sealed partial class RestoreService
 {
     /// <summary>Reads the staged snapshot as etcd would: structure, revision and the live keys the restored cluster must hold.</summary>
-    private Task<(SnapshotStatus Status, TimeSpan Took)> InspectAsync(string staging) => Task.Run(async () =>
+    private Task<(SnapshotStatus Status, TimeSpan Took)?> InspectAsync(string staging) => Task.Run<(SnapshotStatus Status, TimeSpan Took)?>(async () =>
     {
         var started = time.GetTimestamp();
 

@@ -31,9 +31,6 @@ internal sealed partial class RestoreService(
     // fsynced, see SnapshotReceiver). Read and written under _gate only.
     private readonly Dictionary<string, (long Size, DateTime WrittenUtc)> _verifiedStaging = new(StringComparer.Ordinal);
 
-    // Inspections started when an upload was verified, awaited by the restore step of the same id. Under _gate only.
-    private readonly Dictionary<string, Task<(SnapshotStatus Status, TimeSpan Took)>> _inspections = new(StringComparer.Ordinal);
-
     /// <summary>Tools, versions, space and member state, for a snapshot of <paramref name="snapshotSize"/> bytes.</summary>
     public async Task<AgentPreflight> PreflightAsync(long snapshotSize, CancellationToken cancellationToken = default)
     {
@@ -167,11 +164,10 @@ internal sealed partial class RestoreService(
                 }
 
                 // The inspection (structure, revision, live keys) reads the whole file once more: it runs beside etcd's
-                // restore tool in the restore step instead of before this answer, and that step waits for it before the swap.
+                // restore tool in the restore step, when that step asks for it, and that step waits for it before the swap.
                 var receivedIn = time.GetElapsedTime(receiving);
                 var file = new FileInfo(staging);
                 _verifiedStaging[restoreId] = (file.Length, file.LastWriteTimeUtc);
-                _inspections[restoreId] = InspectAsync(staging);
                 return (status with
                 {
                     State = AgentRestoreState.SnapshotReceived,
@@ -222,8 +218,8 @@ internal sealed partial class RestoreService(
             await EnsureStoppedAsync(cancellationToken).ConfigureAwait(false);
             return await RunStepAsync(status, "restore", async () =>
             {
-                // The upload started the inspection; after an agent restart it starts here. Either way it runs beside the tool.
-                var inspection = _inspections.Remove(restoreId, out var started) ? started : InspectAsync(_store.StagingPath(restoreId));
+                // Every member gets the same verified bytes, so a restore asks one agent to read them (Inspect); it runs beside the tool.
+                var inspection = request.Inspect == false ? Task.FromResult<(SnapshotStatus Status, TimeSpan Took)?>(null) : InspectAsync(_store.StagingPath(restoreId));
                 var restoring = time.GetTimestamp();
                 var tool = RunRestoreToolAsync(restoreId, request, info, cancellationToken);
                 await Task.WhenAll(inspection, tool).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -236,7 +232,7 @@ internal sealed partial class RestoreService(
 
                 var inspected = await inspection.ConfigureAwait(false);
                 var command = await tool.ConfigureAwait(false);
-                status = status with { Request = request, Command = command, SnapshotRevision = inspected.Status.Revision, SnapshotLiveKeys = inspected.Status.TotalKey };
+                status = status with { Request = request, Command = command, SnapshotRevision = inspected?.Status.Revision, SnapshotLiveKeys = inspected?.Status.TotalKey };
                 status = await SwapAsync(restoreId, status, cancellationToken).ConfigureAwait(false);
                 _store.DeleteStaging(restoreId);
                 if (options.Faults.FailRestoreAfterSwap)
@@ -246,7 +242,9 @@ internal sealed partial class RestoreService(
                 }
 
                 return (status with { State = AgentRestoreState.Restored },
-                    string.Create(CultureInfo.InvariantCulture, $"{command}; revision {inspected.Status.Revision}, {inspected.Status.TotalKey} live keys; inspected in {inspected.Took.TotalSeconds:F2} s beside the tool, both done in {restoredIn.TotalSeconds:F2} s"));
+                    inspected is { } read
+                        ? string.Create(CultureInfo.InvariantCulture, $"{command}; revision {read.Status.Revision}, {read.Status.TotalKey} live keys; inspected in {read.Took.TotalSeconds:F2} s beside the tool, both done in {restoredIn.TotalSeconds:F2} s")
+                        : string.Create(CultureInfo.InvariantCulture, $"{command}; not inspected here (another member reads the same bytes); done in {restoredIn.TotalSeconds:F2} s"));
             }, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
     }
@@ -329,7 +327,6 @@ internal sealed partial class RestoreService(
                 }
 
                 _store.DeleteStaging(restoreId);
-                _inspections.Remove(restoreId);
                 _verifiedStaging.Remove(restoreId);
                 if (Directory.Exists(_store.DataDir))
                 {

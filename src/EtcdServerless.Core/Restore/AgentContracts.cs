@@ -96,6 +96,12 @@ internal sealed record MemberRestoreRequest
 
     /// <summary>Mark the revisions before the bump as compacted (needs tool support; goes with <see cref="BumpRevision"/>).</summary>
     public bool? MarkCompacted { get; init; }
+
+    /// <summary>
+    /// Read the staged snapshot for its revision and live keys beside the tool (default true). Every member receives the
+    /// same verified bytes, so a restore asks one member and the others skip a full read of the snapshot.
+    /// </summary>
+    public bool? Inspect { get; init; }
 }
 
 /// <summary>Where one member is in a restore.</summary>

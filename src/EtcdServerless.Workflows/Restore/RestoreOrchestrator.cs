@@ -223,7 +223,7 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
 
         // 4. Restore every member from the same snapshot with the same token and initial cluster.
         SetProgress(context, "restore", reports);
-        var restored = await FanOutAsync(context, RestoreMemberActivity.ActivityName, input.Members.Select(m => new RestoreMemberInput(
+        var restored = await FanOutAsync(context, RestoreMemberActivity.ActivityName, input.Members.Select((m, index) => new RestoreMemberInput(
             restoreId,
             backup.ArtifactName,
             backup.SnapshotSha256,
@@ -237,6 +237,9 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
                 Token = token,
                 BumpRevision = input.BumpRevision,
                 MarkCompacted = input.BumpRevision is > 0 ? true : null,
+
+                // The same verified bytes reached every member: one reads them for the live keys the verify phase expects.
+                Inspect = index == 0 ? null : false,
             }) { SnapshotDelivered = true }), reports).ConfigureAwait(true);
         if (restored.Any(s => !s.Succeeded))
         {
@@ -275,13 +278,14 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
         Func<RestoreOutcome, string, string?, RestorePlan?, RestoreVerification?, RestoreResult> finish)
     {
         SetProgress(context, "verify", reports);
-        var liveKeys = restored.Select(r => r.SnapshotLiveKeys).Distinct().ToList();
+        var liveKeys = restored.Select(r => r.SnapshotLiveKeys).OfType<long>().Distinct().ToList();
         var expectedRevision = plan.Backup.Revision + (input.BumpRevision ?? 0);
         var verification = await context.CallActivityAsync<RestoreVerification>(VerifyClusterActivity.ActivityName, new VerifyInput(
             input.Cluster, input.Members, expectedRevision, liveKeys.Count == 1 ? liveKeys[0] : null)).ConfigureAwait(true);
         if (liveKeys.Count != 1)
         {
-            verification = verification with { Succeeded = false, Problems = [.. verification.Problems, "agents counted different live keys in the same snapshot"] };
+            var problem = liveKeys.Count == 0 ? "no agent reported the snapshot's live keys" : "agents counted different live keys in the same snapshot";
+            verification = verification with { Succeeded = false, Problems = [.. verification.Problems, problem] };
         }
 
         SetProgress(context, verification.Succeeded ? "done" : "verify failed", reports);

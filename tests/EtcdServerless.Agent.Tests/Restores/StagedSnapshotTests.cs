@@ -142,6 +142,49 @@ public sealed class StagedSnapshotTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Restore_NotAskedToInspect_SkipsTheReadAndReportsNoKeys()
+    {
+        var (app, url) = await StartAgentAsync();
+        await using (app)
+        {
+            await StopAndUploadAsync(url, "s6");
+
+            var restored = await _http.PostAsJsonAsync(new Uri(url, "v1/restores/s6/restore"), Request() with { Inspect = false }, AgentProtocol.Json);
+
+            Assert.Equal(HttpStatusCode.OK, restored.StatusCode);
+            var status = JsonSerializer.Deserialize<AgentRestoreStatus>(await restored.Content.ReadAsStringAsync(), AgentProtocol.Json)!;
+            Assert.Null(status.SnapshotLiveKeys);
+            Assert.Contains("not inspected here", status.Steps[^1].Detail, StringComparison.Ordinal);
+            Assert.True(File.Exists(Path.Combine(_dataDir, "member", "snap", "db")));
+            await app.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Restore_NotAskedToInspectAnIntactUploadThatIsNoDatabase_TheToolRefusesItBeforeTheSwap()
+    {
+        var (app, url) = await StartAgentAsync();
+        await using (app)
+        {
+            await File.WriteAllTextAsync(Path.Combine(_dataDir, "original.txt"), "original");
+            Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync(new Uri(url, "v1/restores/s7/stop"), null)).StatusCode);
+            var garbage = RandomNumberGenerator.GetBytes(8192);
+            var body = garbage.Concat(SHA256.HashData(garbage)).ToArray();
+            using var content = new ByteArrayContent(body);
+            content.Headers.Add(AgentProtocol.SnapshotSha256Header, Convert.ToHexStringLower(SHA256.HashData(body)));
+            Assert.Equal(HttpStatusCode.OK, (await _http.PutAsync(new Uri(url, "v1/restores/s7/snapshot"), content)).StatusCode);
+
+            var restored = await _http.PostAsJsonAsync(new Uri(url, "v1/restores/s7/restore"), Request() with { Inspect = false }, AgentProtocol.Json);
+
+            Assert.False(restored.IsSuccessStatusCode);
+            Assert.Contains("snapshot restore", await restored.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Equal("original", await File.ReadAllTextAsync(Path.Combine(_dataDir, "original.txt")));
+            Assert.False(File.Exists(Path.Combine(_dataDir, "member", "snap", "db")));
+            await app.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task Upload_MemoryStagingPathTaken_StagesOnDiskAndRestores()
     {
         // Something that is not our file sits where the staging file would go: the upload falls back to the disk.
