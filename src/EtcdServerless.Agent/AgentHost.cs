@@ -93,6 +93,7 @@ internal static class AgentHost
     {
         ArgumentNullException.ThrowIfNull(app);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        app.Services.GetRequiredService<RestoreService>().DeleteLeftoverDeletions();
         var options = app.Services.GetRequiredService<AgentOptions>();
         if (options.ControlMode == MemberControlMode.Supervised && options.Supervised.StartOnLaunch)
         {

@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5209, Level = LogLevel.Warning, Message = "Restore {RestoreId}: could not stage the upload in memory at {Path} ({Reason}); staging it beside the data dir")]
     public static partial void MemoryStagingRefused(ILogger logger, string restoreId, string path, string reason);
+
+    [LoggerMessage(EventId = 5210, Level = LogLevel.Warning, Message = "Restore {RestoreId}: could not delete {Dir}, set aside for deletion ({Reason}); the agent tries again when it starts")]
+    public static partial void DeleteFailed(ILogger logger, string restoreId, string dir, string reason);
 }

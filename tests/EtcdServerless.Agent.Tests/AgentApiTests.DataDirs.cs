@@ -38,6 +38,48 @@ public sealed partial class AgentApiTests
     }
 
     [Fact]
+    public async Task DataDirs_PrunedCopies_LeaveNothingSetAsideOnceTheAgentStops()
+    {
+        _options.KeepPreviousDataDirs = 1;
+        foreach (var id in new[] { "p1", "p2", "p3" })
+        {
+            await RestoreAndStartAsync(id);
+        }
+
+        // The older copies lose their names at once and their files in the background; disposal waits for that.
+        Assert.False(Directory.Exists(_options.DataDir + ".before-p1"));
+        Assert.False(Directory.Exists(_options.DataDir + ".before-p2"));
+        Assert.True(Directory.Exists(_options.DataDir + ".before-p3"));
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(_options.DataDir)!, Path.GetFileName(_options.DataDir) + ".deleting-*"));
+        _app = AgentHost.Build(_options, logging: _ => { });
+        await AgentHost.StartAsync(_app);
+    }
+
+    [Fact]
+    public async Task Start_LeftoverSetAsideForDeletion_IsDeleted()
+    {
+        // What an agent killed in the middle of a background deletion leaves behind.
+        var leftover = _options.DataDir + ".deleting-before-old";
+        Directory.CreateDirectory(Path.Combine(leftover, "member", "snap"));
+        await File.WriteAllTextAsync(Path.Combine(leftover, "member", "snap", "db"), "old");
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+
+        _app = AgentHost.Build(_options, logging: _ => { });
+        await AgentHost.StartAsync(_app);
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+
+        Assert.False(Directory.Exists(leftover));
+        var listed = Directory.GetDirectories(Path.GetDirectoryName(_options.DataDir)!).Select(Path.GetFileName);
+        Assert.DoesNotContain(listed, n => n!.Contains(".deleting-", StringComparison.Ordinal));
+        _app = AgentHost.Build(_options, logging: _ => { });
+        await AgentHost.StartAsync(_app);
+    }
+
+    [Fact]
     public async Task DataDirs_KeepZero_KeepsTheCopyPinnedUntilTheStartThenDeletesIt()
     {
         _options.KeepPreviousDataDirs = 0;

@@ -26,6 +26,9 @@ internal sealed partial class RestoreService(
     private readonly RestoreStateStore _store = new(options.DataDir, options.StageUploadsInMemory ? options.MemoryDirectory ?? MemoryFolder.DefaultPath : null);
     private readonly TimeSpan _timeout = TimeSpan.FromSeconds(options.CommandTimeoutSeconds);
 
+    // Deletions of set-aside data dirs still running on the thread pool (DeleteInBackground); under its own lock.
+    private readonly List<Task> _deletions = [];
+
     // Staging files this process received and verified (trailer and SHA-256), with their size and time: the restore
     // tool may skip its own hash pass over exactly those. After a restart the tool checks again (the file was not
     // fsynced, see SnapshotReceiver). Read and written under _gate only.
@@ -267,8 +270,7 @@ internal sealed partial class RestoreService(
                 if (next == AgentRestoreState.Started && options.KeepPreviousDataDirs == 0 && status.BeforeDir is { } before && Directory.Exists(before))
                 {
                     // Keep none (Juju's skip-backup): the copy lived only as long as this restore's rollback could need it.
-                    Directory.Delete(before, recursive: true);
-                    Log.PrunedDataDir(logger, restoreId, before);
+                    DeleteInBackground(restoreId, before);
                     detail += $"; deleted {before} (Agent:KeepPreviousDataDirs 0)";
                 }
 
@@ -373,5 +375,16 @@ internal sealed partial class RestoreService(
         }
     }
 
-    public void Dispose() => _gate.Dispose();
+    public void Dispose()
+    {
+        Task[] running;
+        lock (_deletions)
+        {
+            running = [.. _deletions];
+        }
+
+        // A data dir set aside for deletion is finished before the process goes (a leftover is deleted at the next start).
+        Task.WaitAll(running, TimeSpan.FromSeconds(60));
+        _gate.Dispose();
+    }
 }
