@@ -120,15 +120,8 @@ public sealed class StagedSnapshotTests : IAsyncLifetime
         var (app, url) = await StartAgentAsync();
         await using (app)
         {
-            await File.WriteAllTextAsync(Path.Combine(_dataDir, "original.txt"), "original");
-            Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync(new Uri(url, "v1/restores/s3/stop"), null)).StatusCode);
-
             // Its trailer is right, so the upload is accepted; the inspection that runs beside the tool finds no bbolt file.
-            var garbage = RandomNumberGenerator.GetBytes(8192);
-            var body = garbage.Concat(SHA256.HashData(garbage)).ToArray();
-            using var content = new ByteArrayContent(body);
-            content.Headers.Add(AgentProtocol.SnapshotSha256Header, Convert.ToHexStringLower(SHA256.HashData(body)));
-            Assert.Equal(HttpStatusCode.OK, (await _http.PutAsync(new Uri(url, "v1/restores/s3/snapshot"), content)).StatusCode);
+            await StopAndUploadNoDatabaseAsync(url, "s3");
 
             var restored = await _http.PostAsJsonAsync(new Uri(url, "v1/restores/s3/restore"), Request(), AgentProtocol.Json);
 
@@ -166,13 +159,7 @@ public sealed class StagedSnapshotTests : IAsyncLifetime
         var (app, url) = await StartAgentAsync();
         await using (app)
         {
-            await File.WriteAllTextAsync(Path.Combine(_dataDir, "original.txt"), "original");
-            Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync(new Uri(url, "v1/restores/s7/stop"), null)).StatusCode);
-            var garbage = RandomNumberGenerator.GetBytes(8192);
-            var body = garbage.Concat(SHA256.HashData(garbage)).ToArray();
-            using var content = new ByteArrayContent(body);
-            content.Headers.Add(AgentProtocol.SnapshotSha256Header, Convert.ToHexStringLower(SHA256.HashData(body)));
-            Assert.Equal(HttpStatusCode.OK, (await _http.PutAsync(new Uri(url, "v1/restores/s7/snapshot"), content)).StatusCode);
+            await StopAndUploadNoDatabaseAsync(url, "s7");
 
             var restored = await _http.PostAsJsonAsync(new Uri(url, "v1/restores/s7/restore"), Request() with { Inspect = false }, AgentProtocol.Json);
 
@@ -216,6 +203,18 @@ public sealed class StagedSnapshotTests : IAsyncLifetime
             Assert.False(File.Exists(MemoryStaging("s5")));
             await app.StopAsync();
         }
+    }
+
+    // Marks the data dir, stops the member and uploads random bytes with a valid etcd trailer: accepted, but no database.
+    private async Task StopAndUploadNoDatabaseAsync(Uri agent, string id)
+    {
+        await File.WriteAllTextAsync(Path.Combine(_dataDir, "original.txt"), "original");
+        Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync(new Uri(agent, $"v1/restores/{id}/stop"), null)).StatusCode);
+        var garbage = RandomNumberGenerator.GetBytes(8192);
+        var body = garbage.Concat(SHA256.HashData(garbage)).ToArray();
+        using var content = new ByteArrayContent(body);
+        content.Headers.Add(AgentProtocol.SnapshotSha256Header, Convert.ToHexStringLower(SHA256.HashData(body)));
+        Assert.Equal(HttpStatusCode.OK, (await _http.PutAsync(new Uri(agent, $"v1/restores/{id}/snapshot"), content)).StatusCode);
     }
 
     private string MemoryStaging(string id)
