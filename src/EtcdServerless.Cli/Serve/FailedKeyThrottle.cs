@@ -51,8 +51,20 @@ internal sealed class FailedKeyThrottle : IDisposable
         }
 
         var client = Partition(context.Connection.RemoteIpAddress);
-        // The right key only asks whether the client is throttled (0 permits); a wrong or missing one spends a token.
-        using var lease = _limiter.AttemptAcquire(client, _key.IsPresentedBy(context.Request) || _key.IsPresentedAsBearer(context.Request) ? 0 : 1);
+        var rightKey = _key.IsPresentedBy(context.Request) || _key.IsPresentedAsBearer(context.Request);
+
+        // The right key spends nothing but is refused while the client holds less than one whole token: the bucket's
+        // count is fractional (it refills a little at a time), so asking for 0 permits said yes to 0.0001 tokens
+        // while every wrong key was still refused.
+        if (rightKey && _limiter.GetStatistics(client) is not { CurrentAvailablePermits: < 1 })
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        // A wrong or missing key spends a token; for the right key of a throttled client this fails (nothing to spend),
+        // unless a token came back in between, and then the request goes on.
+        using var lease = _limiter.AttemptAcquire(client, 1);
         if (lease.IsAcquired)
         {
             await next(context).ConfigureAwait(false);
