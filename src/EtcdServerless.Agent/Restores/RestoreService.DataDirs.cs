@@ -47,7 +47,7 @@ internal sealed partial class RestoreService
 
     private void DeleteRestoreLeftovers(string restoreId)
     {
-        File.Delete(_store.StagingPath(restoreId));
+        _store.DeleteStaging(restoreId);
         if (Directory.Exists(_store.RestoreDir(restoreId)))
         {
             Directory.Delete(_store.RestoreDir(restoreId), recursive: true);
@@ -154,23 +154,7 @@ internal sealed partial class RestoreService
         var prefix = Path.GetFileName(_store.DataDir);
         var doomed = Path.Combine(Path.GetDirectoryName(dir)!, $"{prefix}.deleting-{Path.GetFileName(dir)[(prefix.Length + 1)..]}");
         Directory.Move(dir, doomed);
-        var deletion = Task.Run(() =>
-        {
-            try
-            {
-                Directory.Delete(doomed, recursive: true);
-                Log.PrunedDataDir(logger, restoreId, dir);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                Log.DeleteFailed(logger, restoreId, doomed, ex.Message);
-            }
-        });
-        lock (_deletions)
-        {
-            _deletions.RemoveAll(t => t.IsCompleted);
-            _deletions.Add(deletion);
-        }
+        StartDeletion(doomed, restoreId, () => Log.PrunedDataDir(logger, restoreId, dir));
     }
 
     /// <summary>Deletes what an earlier process set aside for deletion and did not finish (it stopped half-way).</summary>
@@ -184,21 +168,30 @@ internal sealed partial class RestoreService
 
         foreach (var dir in Directory.EnumerateDirectories(parent, Path.GetFileName(_store.DataDir) + ".deleting-*"))
         {
-            var deletion = Task.Run(() =>
+            StartDeletion(dir, "-", deleted: null);
+        }
+    }
+
+    // Deletes a set-aside dir on the thread pool and tracks the task for disposal; a failure is logged, and the dir keeps
+    // its .deleting- name for the next start.
+    private void StartDeletion(string doomed, string restoreId, Action? deleted)
+    {
+        var deletion = Task.Run(() =>
+        {
+            try
             {
-                try
-                {
-                    Directory.Delete(dir, recursive: true);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    Log.DeleteFailed(logger, "-", dir, ex.Message);
-                }
-            });
-            lock (_deletions)
-            {
-                _deletions.Add(deletion);
+                Directory.Delete(doomed, recursive: true);
+                deleted?.Invoke();
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.DeleteFailed(logger, restoreId, doomed, ex.Message);
+            }
+        });
+        lock (_deletions)
+        {
+            _deletions.RemoveAll(t => t.IsCompleted);
+            _deletions.Add(deletion);
         }
     }
 
