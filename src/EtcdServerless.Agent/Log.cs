@@ -37,4 +37,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5210, Level = LogLevel.Warning, Message = "Restore {RestoreId}: could not delete {Dir}, set aside for deletion ({Reason}); the agent tries again when it starts")]
     public static partial void DeleteFailed(ILogger logger, string restoreId, string dir, string reason);
+
+    [LoggerMessage(EventId = 5211, Level = LogLevel.Warning, Message = "Restore {RestoreId}: rolled back, but could not delete the staging leftover {Path} ({Reason}); delete it by hand")]
+    public static partial void StagingLeftoverKept(ILogger logger, string restoreId, string path, string reason);
 }

@@ -85,6 +85,14 @@ public sealed class AgentOptions
     /// <summary>The memory folder of <see cref="StageUploadsInMemory"/> (default <c>/dev/shm</c>).</summary>
     public string? MemoryDirectory { get; set; }
 
+    /// <summary>
+    /// What the agent reports as its host in preflight (default: the kernel's boot id, which every agent, container
+    /// included, on the same machine shares). Members on one host receive a restore's snapshot in turn, each restoring
+    /// while the next receives; members on different hosts receive it at once. Set it only where the boot id does not
+    /// tell machines apart (a sandbox with its own kernel per container reports a distinct id anyway).
+    /// </summary>
+    public string? HostId { get; set; }
+
     /// <summary>The control-plane bundle this agent serves to backups and puts back on restores (<c>Agent:Bundle</c>).</summary>
     public BundleOptions Bundle { get; set; } = new();
 

@@ -72,6 +72,7 @@ internal sealed partial class RestoreService(
             SnapshotSize = snapshotSize,
             EnoughSpace = enough,
             MemberRunning = await control.IsRunningAsync(cancellationToken).ConfigureAwait(false),
+            HostId = string.IsNullOrWhiteSpace(options.HostId) ? HostIdentity.BootId() : options.HostId,
             Problems = problems,
         };
     }
@@ -328,7 +329,17 @@ internal sealed partial class RestoreService(
                     Directory.Delete(_store.RestoreDir(restoreId), recursive: true);
                 }
 
-                _store.DeleteStaging(restoreId);
+                // A leftover that cannot be deleted must not keep the member down: the data is back, so say so and go on.
+                try
+                {
+                    _store.DeleteStaging(restoreId);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    Log.StagingLeftoverKept(logger, restoreId, _store.DiskStagingPath(restoreId), ex.Message);
+                    notes.Add($"staging leftover {_store.DiskStagingPath(restoreId)} not deleted ({ex.Message})");
+                }
+
                 _verifiedStaging.Remove(restoreId);
                 if (Directory.Exists(_store.DataDir))
                 {

@@ -24,7 +24,7 @@ internal static class SnapshotReceiver
     /// <summary>Creates a new staging file readable by the agent's user only; fails when anything exists at the path.</summary>
     public static FileStream CreateStagingFile(string stagingPath)
     {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0 };
         if (!OperatingSystem.IsWindows())
         {
             // A snapshot is the whole keyspace: readable by the agent's user only.
@@ -47,15 +47,26 @@ internal static class SnapshotReceiver
         {
             await using (file.ConfigureAwait(false))
             {
+                // The body arrives a few TLS records per read: gather a whole buffer before hashing and writing it, and
+                // write it synchronously (a copy into the page cache or tmpfs; an asynchronous file write on Unix is the
+                // same copy after a hop to another thread, per read).
+                var filled = 0;
                 int read;
-                while ((read = await body.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false)) > 0)
+                do
                 {
-                    HoldBackTail(db, tail, ref tailLength, buffer.AsSpan(0, read));
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    size += read;
+                    read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                    filled += read;
+                    if (filled == buffer.Length || (read == 0 && filled > 0))
+                    {
+                        HoldBackTail(db, tail, ref tailLength, buffer.AsSpan(0, filled));
+                        file.Write(buffer, 0, filled);
+                        size += filled;
+                        filled = 0;
+                    }
                 }
+                while (read > 0);
 
-                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                file.Flush();
             }
 
             // The database hash is the state so far; the whole body's is the same state fed the held-back tail.

@@ -72,6 +72,12 @@ internal sealed record AgentPreflight
 
     public required bool MemberRunning { get; init; }
 
+    /// <summary>
+    /// The machine the agent runs on (<c>Agent:HostId</c>, else the kernel's boot id); null when unknown (an older
+    /// agent, or no boot id). Members on one host receive a restore's snapshot in turn.
+    /// </summary>
+    public string? HostId { get; init; }
+
     /// <summary>Problems that make a restore on this member impossible (empty when ready).</summary>
     public IReadOnlyList<string> Problems { get; init; } = [];
 }

@@ -205,7 +205,8 @@ internal sealed record AgentPreflightSummary(
     long FreeBytes,
     bool EnoughSpace,
     bool MemberRunning,
-    string ControlMode);
+    string ControlMode,
+    string? HostId = null);
 
 /// <summary>The plan: which backup, which members, which commands, which checks passed.</summary>
 internal sealed record RestorePlan
@@ -223,6 +224,12 @@ internal sealed record RestorePlan
     public required string InitialCluster { get; init; }
 
     public required IReadOnlyList<RestorePlanMember> Members { get; init; }
+
+    /// <summary>
+    /// The order the snapshot reaches the members (<see cref="RestoreDistribution"/>): each wave's members receive it
+    /// at once, and restore while the next wave receives it.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<string>> Waves { get; init; } = [];
 
     /// <summary>A point-in-time restore's chain: the full backup and the delta segments replayed up to the target.</summary>
     public string? PointInTime { get; init; }

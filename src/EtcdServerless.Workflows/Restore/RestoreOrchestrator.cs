@@ -153,6 +153,8 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
 
         checks.AddRange(preflights.Where(p => p.Problems.Count == 0).Select(p =>
             $"ok: {p.Name} agent ready (etcd {p.Preflight!.EtcdVersion}, {p.Preflight.RestoreTool}, {p.Preflight.FreeBytes} bytes free)"));
+        var waves = RestoreDistribution.Waves(input.Members.Zip(preflights, (m, p) => (m.Name, p.Preflight?.HostId)));
+        checks.Add(RestoreDistribution.Describe(waves));
         checks.AddRange(problems.Select(p => $"failed: {p}"));
         var plan = new RestorePlan
         {
@@ -168,15 +170,17 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
                 Command = Command(p.Preflight, m, initialCluster, token, restoreId, input.BumpRevision),
             })],
             Checks = checks,
+            Waves = waves,
             PointInTime = pointInTime,
         };
         return (plan, problems);
     }
 
     /// <summary>
-    /// Stops every member, streams the snapshot to all, restores each (and, opted in, the control-plane bundle), then
-    /// starts all together. A failure before the start rolls every member back. Returns the result when the restore
-    /// ended here, else the members' restore outputs for the verification. The activities run in the same order as always.
+    /// Stops every member, streams the snapshot to them wave by wave (<see cref="RestorePlan.Waves"/>), restores each as
+    /// soon as it holds the snapshot (and, opted in, the control-plane bundle), then starts all together. A failure
+    /// before the start rolls every member back. Returns the result when the restore ended here, else the members'
+    /// restore outputs for the verification. The activities run in the same order on every replay.
     /// </summary>
     private static async Task<(RestoreResult? Ended, IReadOnlyList<MemberStepOutput> Restored)> RunMemberStepsAsync(
         TaskOrchestrationContext context,
@@ -187,8 +191,6 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
     {
         var restoreId = plan.RestoreId;
         var backup = plan.Backup;
-        var token = plan.Token;
-        var initialCluster = plan.InitialCluster;
         // 2. Stop every member: the followers together, then the leader (StopOrderActivity says why).
         SetProgress(context, "stop", reports);
         var stopLast = await StopLastAsync(context, input).ConfigureAwait(true);
@@ -207,40 +209,43 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
             return (await RollBackAsync(context, input, restoreId, reports, "stop", stopped, plan, finish).ConfigureAwait(true), []);
         }
 
-        // 3. The artifact is read and decrypted once and streamed to every agent at the same time.
+        // 3-4. Each wave's agents receive the artifact, read and decrypted once per wave and streamed to them at once;
+        // they restore while the next wave receives (RestoreDistribution says why members sharing a host go in turn).
         SetProgress(context, "upload", reports);
-        var delivered = await context.CallActivityAsync<DistributeSnapshotOutput>(DistributeSnapshotActivity.ActivityName, new DistributeSnapshotInput(
-            restoreId, backup.ArtifactName, backup.SnapshotSha256, backup.SnapshotSize, input.Members) { SourceFile = backup.SourceFile }).ConfigureAwait(true);
-        foreach (var upload in delivered.Members)
+        var members = input.Members.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        var restoring = new List<Task<MemberStepOutput>>();
+        List<MemberStepOutput> failedUploads = [];
+        foreach (var wave in plan.Waves)
         {
-            reports[upload.Name].Add(upload);
-        }
-
-        if (delivered.Members.Any(s => !s.Succeeded))
-        {
-            return (await RollBackAsync(context, input, restoreId, reports, "upload", delivered.Members, plan, finish).ConfigureAwait(true), []);
-        }
-
-        // 4. Restore every member from the same snapshot with the same token and initial cluster.
-        SetProgress(context, "restore", reports);
-        var restored = await FanOutAsync(context, RestoreMemberActivity.ActivityName, input.Members.Select((m, index) => new RestoreMemberInput(
-            restoreId,
-            backup.ArtifactName,
-            backup.SnapshotSha256,
-            backup.SnapshotSize,
-            m,
-            new MemberRestoreRequest
+            var delivered = await context.CallActivityAsync<DistributeSnapshotOutput>(DistributeSnapshotActivity.ActivityName, new DistributeSnapshotInput(
+                restoreId, backup.ArtifactName, backup.SnapshotSha256, backup.SnapshotSize, [.. wave.Select(name => members[name])]) { SourceFile = backup.SourceFile }).ConfigureAwait(true);
+            foreach (var upload in delivered.Members)
             {
-                Name = m.Name,
-                InitialCluster = initialCluster,
-                InitialAdvertisePeerUrls = m.PeerUrl,
-                Token = token,
-                BumpRevision = input.BumpRevision,
-                MarkCompacted = input.BumpRevision is > 0 ? true : null,
+                reports[upload.Name].Add(upload);
+            }
 
-                // The same verified bytes reached every member: one reads them for the live keys the verify phase expects.
-                Inspect = index == 0 ? null : false,
-            }) { SnapshotDelivered = true }), reports).ConfigureAwait(true);
+            failedUploads = [.. delivered.Members.Where(s => !s.Succeeded)];
+            if (failedUploads.Count > 0)
+            {
+                break;
+            }
+
+            restoring.AddRange(wave.Select(name => context.CallActivityAsync<MemberStepOutput>(RestoreMemberActivity.ActivityName, RestoreInput(plan, input, members[name]))));
+        }
+
+        // Restores already under way finish before any rollback, so none swaps a data dir behind the rollback's back.
+        SetProgress(context, "restore", reports);
+        var restored = await Task.WhenAll(restoring).ConfigureAwait(true);
+        foreach (var result in restored)
+        {
+            reports[result.Name].Add(result);
+        }
+
+        if (failedUploads.Count > 0)
+        {
+            return (await RollBackAsync(context, input, restoreId, reports, "upload", failedUploads, plan, finish).ConfigureAwait(true), []);
+        }
+
         if (restored.Any(s => !s.Succeeded))
         {
             return (await RollBackAsync(context, input, restoreId, reports, "restore", restored, plan, finish).ConfigureAwait(true), []);
@@ -267,6 +272,26 @@ internal sealed class RestoreOrchestrator : TaskOrchestrator<RestoreRequest, Res
 
         return (null, restored);
     }
+
+    /// <summary>The restore step of one member whose agent holds the verified snapshot.</summary>
+    private static RestoreMemberInput RestoreInput(RestorePlan plan, RestoreRequest input, RestoreTargetMember member) => new(
+        plan.RestoreId,
+        plan.Backup.ArtifactName,
+        plan.Backup.SnapshotSha256,
+        plan.Backup.SnapshotSize,
+        member,
+        new MemberRestoreRequest
+        {
+            Name = member.Name,
+            InitialCluster = plan.InitialCluster,
+            InitialAdvertisePeerUrls = member.PeerUrl,
+            Token = plan.Token,
+            BumpRevision = input.BumpRevision,
+            MarkCompacted = input.BumpRevision is > 0 ? true : null,
+
+            // The same verified bytes reach every member: the first reads them for the live keys the verify phase expects.
+            Inspect = member.Name == plan.Members[0].Member.Name ? null : false,
+        }) { SnapshotDelivered = true };
 
     /// <summary>Checks the restored cluster from the outside: revision, live keys and health on every member.</summary>
     private static async Task<RestoreResult> VerifyAsync(

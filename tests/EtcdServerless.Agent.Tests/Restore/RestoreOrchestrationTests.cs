@@ -25,7 +25,10 @@ public sealed class RestoreOrchestrationTests
 
         Assert.True(result.Outcome == RestoreOutcome.Succeeded, $"{result.Outcome} in {result.Phase}: {result.Error}");
         Assert.All(result.Members, m => Assert.Equal("started", m.State));
-        Assert.All(result.Members, m => Assert.Equal(["stop", "upload", "restore", "start"], m.Steps.Select(s => s.Name))); // one decrypt, streamed to every agent
+        Assert.All(result.Members, m => Assert.Equal(["stop", "upload", "restore", "start"], m.Steps.Select(s => s.Name)));
+
+        // The three agents run on this one host (one boot id): the snapshot reached them in turn.
+        Assert.Equal(["m1", "m2", "m3"], result.Plan!.Waves.Select(w => Assert.Single(w)));
         var verification = result.Verification!;
         Assert.Equal(manifest.Snapshot.Revision, verification.Revision);
         Assert.Equal(3, verification.MembersUp);
@@ -45,6 +48,60 @@ public sealed class RestoreOrchestrationTests
 
         // One agent read the snapshot for the live keys the cluster was checked against; the other two skipped that read.
         Assert.Equal(20, verification.ExpectedKeyCount);
+    }
+
+    [Fact]
+    public async Task Restore_AgentsReportingSeparateHosts_OneWaveToAllAndTheBackupBack()
+    {
+        await using var h = await RestoreHarness.StartAsync(configure: (i, o) => o.HostId = $"host-{i}");
+        await RestoreHarness.PutManyAsync(h.Agents.ClientUrls[0], "k/", 12);
+        await h.BackupAsync();
+        await RestoreHarness.PutManyAsync(h.Agents.ClientUrls[0], "late/", 3);
+
+        var (result, _) = await h.RestoreAsync(h.Request());
+
+        Assert.True(result.Outcome == RestoreOutcome.Succeeded, $"{result.Outcome} in {result.Phase}: {result.Error}");
+        Assert.Equal(["m1", "m2", "m3"], Assert.Single(result.Plan!.Waves));
+
+        // One decrypted stream reached the three agents at once: one upload step, the same for all.
+        Assert.Single(result.Members.Select(m => m.Steps.Single(s => s.Name == "upload").Started).Distinct());
+        foreach (var url in h.Agents.ClientUrls)
+        {
+            using var client = RestoreHarness.Client(url);
+            Assert.Equal(12, await client.CountAsync("k/"));
+            Assert.Equal(0, await client.CountAsync("late/"));
+        }
+    }
+
+    [Fact]
+    public async Task Restore_WhenALaterWaveCannotStage_RollsBackTheMemberThatAlreadyRestored()
+    {
+        // m2 stages on disk, where a directory sits at its staging file's path: its upload fails after m1 (the first
+        // wave, same host) received the snapshot and started restoring.
+        await using var h = await RestoreHarness.StartAsync(configure: (i, o) => o.StageUploadsInMemory = i != 1);
+        await RestoreHarness.PutManyAsync(h.Agents.ClientUrls[0], "k/", 5);
+        await h.BackupAsync();
+        await RestoreHarness.PutManyAsync(h.Agents.ClientUrls[0], "late/", 4);
+        Directory.CreateDirectory(h.Agents.Options[1].DataDir + ".restore-wavefault.snap");
+
+        var (result, _) = await h.RestoreAsync(h.Request() with { RestoreId = "wavefault" });
+
+        Assert.True(result.Outcome == RestoreOutcome.RolledBack, $"{result.Outcome} in {result.Phase}: {result.Error}");
+        Assert.Equal("upload", result.Phase);
+        Assert.StartsWith("upload failed (m2: ", result.Error, StringComparison.Ordinal);
+        Assert.Equal(["stop", "upload", "restore", "rollback"], result.Members.Single(m => m.Name == "m1").Steps.Select(s => s.Name));
+        Assert.Equal(["stop", "rollback"], result.Members.Single(m => m.Name == "m3").Steps.Select(s => s.Name));
+        Assert.All(result.Members, m => Assert.Equal("rolledBack", m.State));
+
+        // The leftover m2 could not delete is named, and did not keep m2 down.
+        Assert.Contains("staging leftover", result.Members.Single(m => m.Name == "m2").Steps[^1].Detail, StringComparison.Ordinal);
+        await h.Agents.WaitHealthyAsync();
+        foreach (var url in h.Agents.ClientUrls)
+        {
+            using var client = RestoreHarness.Client(url);
+            Assert.Equal(4, await client.CountAsync("late/"));
+            Assert.Equal(5, await client.CountAsync("k/"));
+        }
     }
 
     [Fact]

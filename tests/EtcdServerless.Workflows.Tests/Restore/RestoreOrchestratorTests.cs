@@ -56,6 +56,60 @@ public sealed class RestoreOrchestratorTests
     }
 
     [Fact]
+    public async Task RunAsync_MembersOnOneHost_ReceiveInTurnAndRestoreWhileTheNextReceives()
+    {
+        var fakes = new FakeRestoreActivities(null, _ => "host-a");
+        await using var engine = await WorkflowTestHost.StartAsync(fakes.Register);
+
+        var started = await engine.Gateway.StartRestoreAsync(Request());
+        var (_, result) = await engine.CompleteAsync<RestoreResult>(started.InstanceId);
+
+        Assert.Equal(RestoreOutcome.Succeeded, result.Outcome);
+        Assert.Equal(["m1", "m2", "m3"], result.Plan!.Waves.Select(w => Assert.Single(w)));
+        Assert.Contains(result.Plan.Checks, c => c.Contains("in 3 waves (m1 | m2 | m3)", StringComparison.Ordinal));
+        var uploads = fakes.Log.Where(l => l.StartsWith("upload", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["upload m1", "upload m2", "upload m3"], uploads);
+
+        // Each member's restore is started once its own upload is done, before the uploads after it.
+        var log = fakes.Log.ToList();
+        Assert.True(log.IndexOf("restore m1") > log.IndexOf("upload m1"), string.Join("; ", log));
+        Assert.True(log.IndexOf("restore m2") > log.IndexOf("upload m2"), string.Join("; ", log));
+        Assert.All(result.Members, m => Assert.Equal(["stop", "upload", "restore", "start"], m.Steps.Select(s => s.Name)));
+    }
+
+    [Fact]
+    public async Task RunAsync_MembersOnSeparateHosts_ReceiveInOneWave()
+    {
+        var fakes = new FakeRestoreActivities(null, name => "host-" + name);
+        await using var engine = await WorkflowTestHost.StartAsync(fakes.Register);
+
+        var started = await engine.Gateway.StartRestoreAsync(Request());
+        var (_, result) = await engine.CompleteAsync<RestoreResult>(started.InstanceId);
+
+        Assert.Equal(RestoreOutcome.Succeeded, result.Outcome);
+        Assert.Equal(["upload m1,m2,m3"], fakes.Log.Where(l => l.StartsWith("upload", StringComparison.Ordinal)));
+        Assert.Contains(result.Plan!.Checks, c => c.Contains("reaches m1, m2, m3 at once", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunAsync_LaterWaveUploadFails_EarlierRestoreFinishesThenEveryMemberRollsBack()
+    {
+        var fakes = new FakeRestoreActivities(null, _ => "host-a", failingUpload: "m2");
+        await using var engine = await WorkflowTestHost.StartAsync(fakes.Register);
+
+        var started = await engine.Gateway.StartRestoreAsync(Request());
+        var (_, result) = await engine.CompleteAsync<RestoreResult>(started.InstanceId);
+
+        Assert.Equal(RestoreOutcome.RolledBack, result.Outcome);
+        Assert.Equal("upload", result.Phase);
+        Assert.Contains("m2: injected upload fault", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("upload m3", fakes.Log);
+        var m1 = result.Members.Single(m => m.Name == "m1");
+        Assert.Equal(["stop", "upload", "restore", "rollback"], m1.Steps.Select(s => s.Name));
+        Assert.All(result.Members, m => Assert.Equal("rollback", m.Steps[^1].Name));
+    }
+
+    [Fact]
     public async Task RunAsync_WrongConfirm_RejectedBeforeAnyActivity()
     {
         var fakes = new FakeRestoreActivities(null);
@@ -144,13 +198,18 @@ public sealed class RestoreOrchestratorTests
     private static RestoreRequest Request() => new() { Cluster = "prod", Backup = "latest", Members = s_members, Confirm = "prod", Reason = "drill" };
 
     /// <summary>Fake activities with the real names, answering as healthy agents would; one member can fail its restore.</summary>
-    private sealed class FakeRestoreActivities(string? failingMember)
+    private sealed class FakeRestoreActivities(string? failingMember, Func<string, string?>? hostOf = null, string? failingUpload = null)
     {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
+
         private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private TaskCompletionSource? _hold;
         private int _calls;
 
         public int Calls => Volatile.Read(ref _calls);
+
+        /// <summary>The member steps in the order they ran: <c>upload m1,m2</c>, <c>restore m1</c>, ...</summary>
+        public IReadOnlyList<string> Log => [.. _log];
 
         /// <summary>Completes when the first activity runs.</summary>
         public Task Entered => _entered.Task;
@@ -176,16 +235,24 @@ public sealed class RestoreOrchestratorTests
                 null,
                 ["ok: manifest"])),
             new Fake<PreflightInput, PreflightOutput>(this, PreflightMemberActivity.ActivityName, i => new PreflightOutput(
-                i.Member.Name, new AgentPreflightSummary("3.4.23", "etcdctl", false, $"/var/lib/{i.Member.Name}", true, 1L << 34, true, true, "supervised"), [])),
+                i.Member.Name, new AgentPreflightSummary("3.4.23", "etcdctl", false, $"/var/lib/{i.Member.Name}", true, 1L << 34, true, true, "supervised", hostOf?.Invoke(i.Member.Name)), [])),
             Step(StopMemberActivity.ActivityName, (MemberStepInput i) => (i.Member.Name, "stop", "stopped", null)),
-            new Fake<DistributeSnapshotInput, DistributeSnapshotOutput>(this, DistributeSnapshotActivity.ActivityName, i => new DistributeSnapshotOutput(
-                [.. i.Members.Select(m => new MemberStepOutput
+            new Fake<DistributeSnapshotInput, DistributeSnapshotOutput>(this, DistributeSnapshotActivity.ActivityName, i =>
+            {
+                _log.Enqueue("upload " + string.Join(",", i.Members.Select(m => m.Name)));
+                return new DistributeSnapshotOutput([.. i.Members.Select(m => new MemberStepOutput
                 {
                     Name = m.Name,
-                    Step = new RestoreMemberStep("upload", true, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(1), null),
-                    State = "received",
-                })])),
-            Step(RestoreMemberActivity.ActivityName, (RestoreMemberInput i) => (i.Member.Name, "restore", "restored", i.SnapshotDelivered && i.Member.Name == failingMember ? "injected" : i.SnapshotDelivered ? null : "snapshot not delivered first")),
+                    Step = new RestoreMemberStep("upload", m.Name != failingUpload, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(1), m.Name == failingUpload ? "injected upload fault" : null),
+                    State = m.Name == failingUpload ? "stopped" : "received",
+                    Error = m.Name == failingUpload ? "injected upload fault" : null,
+                })]);
+            }),
+            Step(RestoreMemberActivity.ActivityName, (RestoreMemberInput i) =>
+            {
+                _log.Enqueue("restore " + i.Member.Name);
+                return (i.Member.Name, "restore", "restored", i.SnapshotDelivered && i.Member.Name == failingMember ? "injected" : i.SnapshotDelivered ? null : "snapshot not delivered first");
+            }),
             Step(StartMemberActivity.ActivityName, (MemberStepInput i) => (i.Member.Name, "start", "started", null)),
             Step(RollbackMemberActivity.ActivityName, (MemberStepInput i) => (i.Member.Name, "rollback", "rolledBack", null)),
             new Fake<VerifyInput, RestoreVerification>(this, VerifyClusterActivity.ActivityName, i => new RestoreVerification

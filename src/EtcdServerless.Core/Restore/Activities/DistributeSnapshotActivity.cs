@@ -5,9 +5,9 @@ using EtcdServerless.Core.Orchestration;
 namespace EtcdServerless.Core.Restore.Activities;
 
 /// <summary>
-/// Reads and decrypts the artifact once and streams the plaintext to every member's agent at the same time (one
-/// upload per agent, paced by the slowest), instead of each member downloading and decrypting it again. Each agent
-/// checks the SHA-256 of what it received; a member whose upload fails is reported, the others go on.
+/// Reads and decrypts the artifact once and streams the plaintext to every agent of one wave (<see cref="RestoreDistribution"/>)
+/// at the same time (one upload per agent, paced by the slowest), instead of each member downloading and decrypting it
+/// again. Each agent checks the SHA-256 of what it received; a member whose upload fails is reported, the others go on.
 /// </summary>
 internal sealed class DistributeSnapshotActivity(RestoreServices services) : IActivity<DistributeSnapshotInput, DistributeSnapshotOutput>
 {

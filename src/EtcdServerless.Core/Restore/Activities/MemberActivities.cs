@@ -23,7 +23,7 @@ internal sealed class PreflightMemberActivity(RestoreServices services) : IActiv
                 problems.Add($"{input.Member.Name}: the agent at {input.Member.AgentUrl} serves member '{p.MemberName}'");
             }
 
-            var summary = new AgentPreflightSummary(p.EtcdVersion, p.RestoreTool, p.SupportsBumpRevision, p.DataDir, p.DataDirExists, p.FreeBytes, p.EnoughSpace, p.MemberRunning, p.ControlMode);
+            var summary = new AgentPreflightSummary(p.EtcdVersion, p.RestoreTool, p.SupportsBumpRevision, p.DataDir, p.DataDirExists, p.FreeBytes, p.EnoughSpace, p.MemberRunning, p.ControlMode, p.HostId);
             return new PreflightOutput(input.Member.Name, summary, problems);
         }
         catch (AgentCallException ex)
